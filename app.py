@@ -1,0 +1,8 @@
+"""Start the citeqa web UI: ``python app.py`` (the same as ``citeqa serve``)."""
+
+import sys
+
+from assistant.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(["serve", *sys.argv[1:]]))

@@ -1,0 +1,196 @@
+"""The ``citeqa`` command: ingest, ask, chat, eval, serve, docs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EPILOG = """environment: CITEQA_INDEX, CITEQA_EMBED_MODEL, CITEQA_CHROMA_URL, CITEQA_PORT, CITEQA_AUTH,
+CITEQA_LLM_URL, CITEQA_LLM_MODEL, CITEQA_LLM_API_KEY (each also an option).
+exit status: 0 ok, 1 user error, 2 usage."""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index", help="index folder (default: $CITEQA_INDEX or ./.citeqa)")
+    parser.add_argument("--embed-model", help="embedding model: a local path or a model name "
+                        "(default: the bundled all-MiniLM-L6-v2)")
+    parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (kept import-light so --help is quick)."""
+    parser = argparse.ArgumentParser(
+        prog="citeqa", description="Ask questions of your documents; answers cite the sentences "
+        "they rest on.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("ingest", help="index files and folders (incremental)",
+                       description="Index .txt .md .html .pdf .docx files; unchanged files are "
+                       "skipped, changed ones replaced, vanished ones removed.")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _common(p)
+
+    p = sub.add_parser("ask", help="answer one question with citations")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    p.add_argument("--top-k", type=int, help="passages to retrieve (default 5)")
+    _common(p)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal")
+    p.add_argument("--top-k", type=int)
+    _common(p)
+
+    p = sub.add_parser("eval", help="score the assistant on a suite of questions",
+                       description="Suites: citeqa JSONL or SQuAD JSON.")
+    p.add_argument("suite")
+    p.add_argument("--docs", action="append", metavar="PATH",
+                   help="documents to ingest first (SQuAD contexts are ingested when no index "
+                   "exists)")
+    p.add_argument("--out", help="write per-case results and the summary as JSON")
+    p.add_argument("--limit", type=int, help="only the first N cases")
+    p.add_argument("--top-k", type=int)
+    _common(p)
+
+    p = sub.add_parser("serve", help="start the web UI")
+    p.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default $CITEQA_PORT or 7860)")
+    _common(p)
+
+    p = sub.add_parser("docs", help="list indexed documents, or remove one")
+    p.add_argument("action", nargs="?", choices=["list", "remove"], default="list")
+    p.add_argument("name", nargs="?", help="source name to remove")
+    p.add_argument("--json", action="store_true")
+    _common(p)
+    return parser
+
+
+def _assistant(args):
+    from assistant.core import Assistant
+
+    return Assistant.open(index=args.index, embed_model=args.embed_model,
+                          chroma_url=args.chroma_url)
+
+
+def _progress(quiet: bool):
+    """A tqdm bar over files, whose label follows the embedding."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="file", file=sys.stderr, disable=quiet, leave=False)
+
+    def update(done: int, total: int, what: str) -> None:
+        bar.total = total
+        bar.n = done
+        bar.set_description(what[:60], refresh=False)
+        bar.refresh()
+
+    return update, bar.close
+
+
+def cmd_ingest(args) -> int:
+    qa = _assistant(args)
+    update, close = _progress(args.quiet)
+    try:
+        report = qa.ingest(args.paths, progress=update)
+    finally:
+        close()
+    for source, reason in report.errors:
+        print(f"skipped {source}: {reason}", file=sys.stderr)
+    print(f"{report.summary()} ({len(qa.index.documents())} documents in {qa.index.folder})")
+    return 0
+
+
+def _print_answer(answer) -> None:
+    print(answer.text)
+    for c in answer.citations:
+        where = f"p. {c.page}" if c.page else f"chars {c.start}-{c.end}"
+        print(f"  [{c.id}] {c.source} ({where})")
+
+
+def cmd_ask(args) -> int:
+    answer = _assistant(args).ask(args.question, top_k=args.top_k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from assistant.errors import CiteqaError
+
+    qa = _assistant(args)
+    print("Ask about your documents; an empty line or Ctrl-D ends.", file=sys.stderr)
+    while True:
+        try:
+            question = input("? ")
+        except EOFError:
+            return 0
+        if not question.strip():
+            return 0
+        try:
+            _print_answer(qa.ask(question, top_k=args.top_k))
+        except CiteqaError as exc:
+            print(f"citeqa: {exc}", file=sys.stderr)
+
+
+def cmd_eval(args) -> int:
+    from evals.runner import run_suite
+
+    qa = _assistant(args)
+    return run_suite(qa, args.suite, docs=args.docs, out=args.out, limit=args.limit,
+                     top_k=args.top_k)
+
+
+def cmd_serve(args) -> int:
+    from assistant.ui import serve
+
+    serve(_assistant(args), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_docs(args) -> int:
+    from assistant.errors import CiteqaError
+
+    qa = _assistant(args)
+    if args.action == "remove":
+        if not args.name:
+            raise CiteqaError("name the document to remove: citeqa docs remove NAME")
+        if not qa.index.remove(args.name):
+            names = ", ".join(d.source for d in qa.index.documents()[:10]) or "none"
+            raise CiteqaError(f"no document named {args.name!r} in the index; indexed: {names}")
+        print(f"removed {args.name}")
+        return 0
+    docs = qa.index.documents()
+    if args.json:
+        print(json.dumps([{"source": d.source, "chunks": d.chunks} for d in docs]))
+    elif not docs:
+        print(f"no documents in {qa.index.folder}")
+    else:
+        for d in docs:
+            print(f"{d.chunks:6d} chunks  {d.source}")
+    return 0
+
+
+COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "chat": cmd_chat, "eval": cmd_eval,
+            "serve": cmd_serve, "docs": cmd_docs}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; user errors print one line and exit 1."""
+    args = build_parser().parse_args(argv)
+    from assistant.errors import CiteqaError
+
+    try:
+        return COMMANDS[args.command](args)
+    except CiteqaError as exc:
+        print(f"citeqa: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("citeqa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Answer-type cues: what kind of answer a question wants, and where such answers stand in text."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|several|a few|half"
+)
+_YEAR = r"(?:1[5-9]\d\d|20\d\d)(?:s)?"
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
+
+# A quantity: a number (not a bare year) or a number word, with the unit or noun after it.
+QUANTITY = re.compile(
+    rf"(?:(?:about|around|nearly|almost|over|more than|less than|fewer than|up to|at least|some|"
+    rf"approximately|roughly)\s+)?"
+    rf"(?:[$€£]\s?\d[\d,.]*(?:\s(?:million|billion|trillion))?|"
+    rf"(?<![\w.])(?!{_YEAR}\b)\d[\d,]*(?:\.\d+)?(?:\s?%)?|\b(?:{_NUMBER_WORDS})\b)"
+    rf"(?:\s+of)?(?:\s+(?!(?:the|a|an|to|in|on|at|for|and|or|are|is|was|were|will|be|by|with|"
+    rf"from|that|which|who|as|per|than)\b)[A-Za-z][\w-]*){{0,2}}",
+    re.IGNORECASE,
+)
+DATE = re.compile(
+    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+{_YEAR})?|\d{{1,2}}\s+{_MONTH}(?:\s+{_YEAR})?|"
+    rf"{_MONTH}\s+{_YEAR}|(?:in|since|by|until|during|from)\s+{_YEAR}|{_YEAR}|{_WEEKDAY}|"
+    rf"\d{{4}}-\d\d-\d\d|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|(?:yesterday|today|last (?:week|month|year)))\b"
+)
+NAME = re.compile(
+    r"\b(?:(?:Mr|Ms|Mrs|Dr|Prof|President|Prime Minister|Minister|Senator|Gov|Governor|General|"
+    r"Sen|Rep)\.?\s+)?[A-Z][a-zà-ÿ'’.-]+(?:\s+(?:de|del|van|von|la|le|da|bin)?\s*[A-Z][a-zà-ÿ'’.-]+)+"
+)
+PLACE = re.compile(
+    r"\b(?:in|at|from|to|near|into|across|along|throughout)\s+((?:the\s+)?[A-Z][\w’'.-]+"
+    r"(?:\s+(?:of\s+)?[A-Z][\w’'.-]+)*)"
+)
+REASON = re.compile(
+    r"\b(?:because|due to|owing to|since|as a result|in order to|so that|caused by|leads? to|"
+    r"led to|result(?:s|ed)? in|attributed to|thanks to|therefore|thus)\b",
+    re.IGNORECASE,
+)
+
+KINDS: dict[str, re.Pattern] = {
+    "quantity": QUANTITY, "date": DATE, "person": NAME, "place": PLACE, "reason": REASON,
+}
+
+_RULES: list[tuple[re.Pattern, str]] = [
+    (re.compile(r"\bhow (?:many|much|long|far|big|large|old|often|high|tall|fast)\b|"
+                r"\b(?:what|which) (?:is the )?(?:number|amount|percentage|proportion|rate|"
+                r"size|cost|price|total|share|fraction|ratio)\b|\bwhat percent", re.I), "quantity"),
+    (re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month|time)\b|\bsince when\b", re.I), "date"),
+    (re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:person|people|official|company|organi[sz]ation)\b",
+                re.I), "person"),
+    (re.compile(r"\bwhere\b|\bwhich (?:country|city|state|region|place|countries|states)\b", re.I),
+     "place"),
+    (re.compile(r"\bwhy\b|\bwhat (?:caused|causes|is the reason|was the reason)\b", re.I), "reason"),
+]
+
+
+def answer_kind(question: str) -> str | None:
+    """The kind of answer a question asks for, or None when it names none."""
+    for pattern, kind in _RULES:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def find_answer(kind: str | None, sentence: str, anchors: list[int] | None = None,
+                avoid: Callable[[str], bool] | None = None) -> tuple[int, int] | None:
+    """The span of ``sentence`` that is an answer of ``kind``, or None. Spans ``avoid`` rejects
+    (e.g. words the question itself uses) are skipped; among the rest the one nearest to an
+    anchor (where the question's words occur) wins, else the first."""
+    if kind is None:
+        return None
+    spans = []
+    for match in KINDS[kind].finditer(sentence):
+        group = 1 if match.re is PLACE else 0
+        if avoid is not None and avoid(match.group(group)):
+            continue
+        spans.append((match.start(group), match.end(group)))
+    if not spans:
+        return None
+    if not anchors:
+        return spans[0]
+    return min(spans, key=lambda sp: min(min(abs(a - sp[0]), abs(a - sp[1])) for a in anchors))

@@ -1,0 +1,132 @@
+"""Extractive answers: score the sentences of the retrieved chunks and cite the best ones."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from assistant.cues import answer_kind, find_answer
+from assistant.retrieval import Hit
+from index.textproc import WORD, stem, stopwords, terms
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How sentence evidence is combined (chosen by measurement on COVID-QA; see README)."""
+
+    dense: float = 1.0      # cosine of the question and the sentence's own vector
+    lexical: float = 0.8    # IDF-weighted share of the question's terms the sentence holds
+    phrase: float = 0.3     # share of the question's word pairs found in the sentence
+    passage: float = 0.25   # the retrieval score of the chunk holding the sentence
+    kind: float = 0.1       # the sentence holds an answer of the kind asked (a number, a date …)
+    keep_ratio: float = 0.85  # further sentences are cited when this close to the best
+    max_sentences: int = 3
+    widen_below: int = 350  # a best sentence shorter than this is cited with the next one …
+    min_support: float = 0.3  # below this the documents are taken not to answer
+
+
+@dataclass
+class Scored:
+    """A candidate sentence (or sentence and its successor) with its evidence."""
+
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float
+    dense: float
+    lexical: float
+    highlight: tuple[int, int] | None
+    next_end: int | None = None
+    next_text: str = ""
+
+
+INFORMATIVE_IDF = 4.0  # question terms worth this much IDF make lexical evidence count fully
+
+
+def lexical_coverage(question_terms: list[str], sentence_terms: set[str],
+                     idf: dict[str, float]) -> float:
+    """Share of the question's IDF weight found in the sentence, damped when the question's
+    terms are common in the corpus (then matching them says little)."""
+    total = sum(idf.get(t, 0.0) for t in set(question_terms))
+    if total <= 0:
+        return 0.0
+    covered = sum(idf.get(t, 0.0) for t in set(question_terms) if t in sentence_terms) / total
+    return covered * (1.0 - math.exp(-total / INFORMATIVE_IDF))
+
+
+def term_positions(text: str, question_terms: set[str]) -> list[int]:
+    """Character offsets in ``text`` of words whose stems the question uses."""
+    stops = stopwords()
+    return [m.start() for m in WORD.finditer(text)
+            if (w := m.group().lower()) not in stops and stem(w) in question_terms]
+
+
+def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
+                    idf: dict[str, float], weights: Weights) -> list[Scored]:
+    """Every sentence of the hits, scored, best first (a sentence in two chunks counts once)."""
+    kind = answer_kind(question)
+    q_terms = terms(question)
+    q_term_set = set(q_terms)
+    q_pairs = set(zip(q_terms, q_terms[1:]))
+    top = max((h.score for h in hits), default=1.0) or 1.0
+    best: dict[tuple[str, int, int], Scored] = {}
+
+    def avoid(span_text: str) -> bool:  # an "answer" made of the question's own words
+        return bool(set(terms(span_text)) & q_term_set) and not any(c.isdigit() for c in span_text)
+
+    for hit in hits:
+        chunk = hit.chunk
+        passage = hit.score / top
+        dense = (chunk.vectors.astype(np.float32) @ query_vector
+                 if chunk.vectors is not None else np.zeros(len(chunk.sentences)))
+        for i, ((a, b), d) in enumerate(zip(chunk.sentences, dense)):
+            key = (chunk.source, a, b)
+            text = chunk.text[a - chunk.start:b - chunk.start]
+            s_terms = terms(text)
+            lex = lexical_coverage(q_terms, set(s_terms), idf)
+            pairs = len(q_pairs & set(zip(s_terms, s_terms[1:]))) / len(q_pairs) if q_pairs else 0
+            span = find_answer(kind, text, term_positions(text, q_term_set), avoid)
+            score = (weights.dense * float(d) + weights.lexical * lex + weights.phrase * pairs
+                     + weights.passage * passage + (weights.kind if span else 0.0))
+            if len(set(s_terms)) < 3:  # titles, bylines, fragments
+                score -= 0.1
+            if key in best and best[key].score >= score:
+                continue
+            nxt = chunk.sentences[i + 1] if i + 1 < len(chunk.sentences) else None
+            best[key] = Scored(chunk.source, a, b, text, score, float(d), lex, span)
+            if nxt is not None:
+                best[key].next_end = nxt[1]
+                best[key].next_text = chunk.text[a - chunk.start:nxt[1] - chunk.start]
+    return sorted(best.values(), key=lambda s: s.score, reverse=True)
+
+
+def support(s: Scored, weights: Weights) -> float:
+    """How well a sentence bears on the question, for the abstain decision."""
+    return weights.dense * s.dense + weights.lexical * s.lexical
+
+
+def widen(s: Scored, question: str, weights: Weights) -> Scored:
+    """Cite the next sentence too when the question names no kind of answer that this
+    sentence holds: answers often follow the sentence that restates the question."""
+    if (s.next_end is None or s.end - s.start >= weights.widen_below
+            or (answer_kind(question) and s.highlight)):
+        return s
+    return replace(s, end=s.next_end, text=s.next_text)
+
+
+def select(question: str, scored: list[Scored], weights: Weights) -> list[Scored]:
+    """The best sentence and those close enough to it; [] when the evidence is too weak."""
+    if not scored or support(scored[0], weights) < weights.min_support:
+        return []
+    best = scored[0].score
+    chosen = [widen(scored[0], question, weights)]
+    for s in scored[1:]:
+        if len(chosen) >= weights.max_sentences or s.score < best * weights.keep_ratio:
+            break
+        if any(s.source == c.source and s.start < c.end and c.start < s.end for c in chosen):
+            continue
+        chosen.append(widen(s, question, weights))
+    return chosen

@@ -1,0 +1,24 @@
+"""One settings model: defaults, then CITEQA_* environment variables, then per-call arguments."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable; each field is also a CLI option."""
+
+    model_config = SettingsConfigDict(env_prefix="CITEQA_", extra="forbid")
+
+    index: str = Field(".citeqa", description="index folder")
+    embed_model: str | None = Field(None, description="embedding model: local path or name")
+    chroma_url: str | None = Field(None, description="Chroma server URL instead of the embedded store")
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str | None = Field(None, description="user:password for the UI")
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    top_k: int = Field(10, ge=1, le=50, description="passages retrieved per question")
+    max_question_chars: int = 2000

@@ -1,0 +1,66 @@
+"""What the assistant returns: passages, citations and answers (plain, JSON-ready dataclasses)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk: ``text`` is the document's text at [start, end)."""
+
+    text: str
+    source: str
+    start: int
+    end: int
+    score: float
+    id: str = ""
+    page: int | None = None
+
+    def to_dict(self) -> dict:
+        """The JSON shape of /api/retrieve."""
+        data = asdict(self)
+        if data["page"] is None:
+            del data["page"]
+        return data
+
+
+@dataclass
+class Citation:
+    """A cited sentence (or run of sentences) with its place in the document."""
+
+    id: int
+    source: str
+    text: str
+    start: int
+    end: int
+    score: float
+    highlight: tuple[int, int] | None = None
+    page: int | None = None
+
+    def to_dict(self) -> dict:
+        """The citation shape of ``ask --json``."""
+        data = {"id": self.id, "source": self.source, "text": self.text, "start": self.start,
+                "end": self.end, "score": round(self.score, 4)}
+        if self.highlight is not None:
+            data["highlight"] = list(self.highlight)
+        if self.page is not None:
+            data["page"] = self.page
+        return data
+
+
+@dataclass
+class Answer:
+    """An answer, the citations it rests on, and where the time went."""
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The ``ask --json`` object."""
+        return {"question": self.question, "answer": self.text, "abstained": self.abstained,
+                "citations": [c.to_dict() for c in self.citations],
+                "timings_ms": {k: round(v, 1) for k, v in self.timings.items()}}

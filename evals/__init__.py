@@ -1,0 +1,1 @@
+"""Eval suites, metrics and the runner; scores any system with ingest() and ask()."""

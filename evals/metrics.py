@@ -1,0 +1,46 @@
+"""Answer metrics with SQuAD's normalization: containment and token F1."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCT = set(string.punctuation) | set("‘’“”–—")
+
+
+def normalize(text: str) -> str:
+    """Lower-case; drop punctuation, articles and extra spaces (SQuAD's evaluation script)."""
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCT)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def contains(text: str, golds: list[str]) -> bool:
+    """Whether ``text`` contains any gold answer, after normalization."""
+    norm = normalize(text)
+    return any(normalize(g) and normalize(g) in norm for g in golds)
+
+
+def token_f1(text: str, golds: list[str]) -> float:
+    """The best token-overlap F1 between ``text`` and a gold answer."""
+    pred = normalize(text).split()
+    best = 0.0
+    for gold in golds:
+        ref = normalize(gold).split()
+        common = sum((Counter(pred) & Counter(ref)).values())
+        if common:
+            precision, recall = common / len(pred), common / len(ref)
+            best = max(best, 2 * precision * recall / (precision + recall))
+    return best
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0–100) by linear interpolation; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)

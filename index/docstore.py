@@ -1,0 +1,155 @@
+"""The document and chunk tables (SQLite): texts, offsets, content hashes, sentence vectors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    source TEXT PRIMARY KEY,
+    root TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    text TEXT NOT NULL,
+    pages TEXT NOT NULL,
+    chunks INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    sentences TEXT NOT NULL,
+    vectors BLOB
+);
+CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+"""
+
+
+@dataclass
+class StoredChunk:
+    """A chunk as stored: its text is ``document text[start:end]``."""
+
+    id: str
+    source: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    sentences: list[tuple[int, int]]
+    vectors: np.ndarray | None  # one unit vector per sentence, or None
+
+
+@dataclass
+class DocumentRecord:
+    """A document as stored."""
+
+    source: str
+    root: str
+    sha256: str
+    chunks: int
+
+
+class DocStore:
+    """SQLite tables beside the vector store; one connection per thread."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._local = threading.local()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30)
+            conn.executescript(SCHEMA)
+            self._local.conn = conn
+        return conn
+
+    def documents(self) -> list[DocumentRecord]:
+        """All documents, by source name."""
+        rows = self.db.execute("SELECT source, root, sha256, chunks FROM documents ORDER BY source")
+        return [DocumentRecord(*row) for row in rows]
+
+    def document(self, source: str) -> DocumentRecord | None:
+        """One document's record, or None."""
+        row = self.db.execute(
+            "SELECT source, root, sha256, chunks FROM documents WHERE source = ?", (source,)
+        ).fetchone()
+        return DocumentRecord(*row) if row else None
+
+    def text(self, source: str) -> str:
+        """A document's extracted text."""
+        row = self.db.execute("SELECT text FROM documents WHERE source = ?", (source,)).fetchone()
+        return row[0] if row else ""
+
+    def pages(self, source: str) -> list[int]:
+        """Offsets where the document's pages start (empty if not paged)."""
+        row = self.db.execute("SELECT pages FROM documents WHERE source = ?", (source,)).fetchone()
+        return json.loads(row[0]) if row else []
+
+    def chunk_ids(self, source: str) -> list[str]:
+        """Ids of a document's chunks."""
+        rows = self.db.execute("SELECT id FROM chunks WHERE source = ?", (source,))
+        return [row[0] for row in rows]
+
+    def put(self, record: DocumentRecord, text: str, pages: list[int], chunks: list[dict]) -> None:
+        """Replace a document and its chunks in one transaction."""
+        with self.db:
+            self.db.execute("DELETE FROM chunks WHERE source = ?", (record.source,))
+            self.db.executemany(
+                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (c["id"], record.source, c["ordinal"], c["start"], c["end"],
+                     json.dumps(c["sentences"]), c.get("vectors"))
+                    for c in chunks
+                ],
+            )
+            self.db.execute(
+                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?)",
+                (record.source, record.root, record.sha256, text, json.dumps(pages), record.chunks),
+            )
+
+    def delete(self, source: str) -> None:
+        """Remove a document and its chunks."""
+        with self.db:
+            self.db.execute("DELETE FROM chunks WHERE source = ?", (source,))
+            self.db.execute("DELETE FROM documents WHERE source = ?", (source,))
+
+    def chunks(self, ids: list[str]) -> list[StoredChunk]:
+        """Chunks by id, in the order given (unknown ids are left out)."""
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT c.id, c.source, c.ordinal, c.start, c.end, c.sentences, c.vectors, "
+            f"substr(d.text, c.start + 1, c.end - c.start) "
+            f"FROM chunks c JOIN documents d ON d.source = c.source WHERE c.id IN ({marks})",
+            ids,
+        ).fetchall()
+        found = {}
+        for cid, source, ordinal, start, end, sentences, blob, text in rows:
+            spans = [tuple(s) for s in json.loads(sentences)]
+            vectors = None
+            if blob is not None:
+                vectors = np.frombuffer(blob, dtype=np.float16).reshape(len(spans), -1)
+            found[cid] = StoredChunk(cid, source, ordinal, start, end, text, spans, vectors)
+        return [found[i] for i in ids if i in found]
+
+    def all_chunk_texts(self):
+        """Yield (id, text) of every chunk, in a stable order (for the keyword index)."""
+        rows = self.db.execute(
+            "SELECT c.id, substr(d.text, c.start + 1, c.end - c.start) "
+            "FROM chunks c JOIN documents d ON d.source = c.source ORDER BY c.source, c.ordinal"
+        )
+        yield from rows
+
+    def count_chunks(self) -> int:
+        """Number of chunks stored."""
+        return self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]

@@ -1,0 +1,86 @@
+"""The BM25 keyword index (bm25s), saved beside the manifest and memory-mapped on load."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from index.textproc import terms
+
+
+class KeywordIndex:
+    """BM25 over chunk texts; rebuilt once per ingest that changed something, never per query."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder / "bm25"
+        self._model = None
+        self._ids: list[str] = []
+        self._lock = threading.Lock()
+        self._loaded = False
+
+    def build(self, items) -> None:
+        """Index (id, text) pairs and save; an empty corpus removes the index."""
+        import bm25s
+
+        ids, tokens = [], []
+        for cid, text in items:
+            ids.append(cid)
+            tokens.append(terms(text) or ["∅"])
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            if not ids:
+                for f in self.folder.glob("*"):
+                    f.unlink()
+                self._model, self._ids, self._loaded = None, [], True
+                return
+            model = bm25s.BM25()
+            model.index(tokens, show_progress=False)
+            model.save(str(self.folder), show_progress=False)
+            (self.folder / "ids.json").write_text(json.dumps(ids))
+            self._model, self._ids, self._loaded = model, ids, True
+
+    def _load(self) -> None:
+        import bm25s
+
+        with self._lock:
+            if self._loaded:
+                return
+            ids_file = self.folder / "ids.json"
+            if ids_file.exists():
+                self._ids = json.loads(ids_file.read_text())
+                self._model = bm25s.BM25.load(str(self.folder), mmap=True, show_progress=False)
+            self._loaded = True
+
+    def idf(self, words: list[str]) -> dict[str, float]:
+        """BM25 inverse document frequency of stemmed terms (unknown terms get the maximum)."""
+        self._load()
+        n = max(1, len(self._ids))
+        top = float(np.log(1 + (n + 0.5) / 0.5))
+        if self._model is None:
+            return {w: top for w in words}
+        vocab = self._model.vocab_dict
+        indptr = self._model.scores["indptr"]
+        out = {}
+        for w in words:
+            t = vocab.get(w)
+            df = int(indptr[t + 1] - indptr[t]) if t is not None else 0
+            out[w] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+        return out
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """The ``k`` best chunks for ``query`` as (id, BM25 score), best first."""
+        self._load()
+        if self._model is None:
+            return []
+        vocab = self._model.vocab_dict
+        query_terms = [t for t in terms(query) if t in vocab]
+        if not query_terms:
+            return []
+        scores = self._model.get_scores(query_terms)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(self._ids[i], float(scores[i])) for i in top if scores[i] > 0]

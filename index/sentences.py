@@ -1,0 +1,81 @@
+"""Split text into sentences with character offsets (Punkt, plus line and paragraph breaks)."""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+
+_PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n")
+_TERMINAL = tuple(".!?:;\"”’)]")
+
+
+@lru_cache(maxsize=1)
+def _punkt():
+    """The English Punkt model that llama-index ships (no download)."""
+    import llama_index.core
+    import nltk
+
+    bundled = os.path.join(os.path.dirname(llama_index.core.__file__), "_static", "nltk_cache")
+    if bundled not in nltk.data.path:
+        nltk.data.path.append(bundled)
+    from nltk.tokenize import PunktTokenizer
+
+    return PunktTokenizer("english")
+
+
+def _lines(text: str, start: int, end: int):
+    """Yield (start, end) of the segments of a paragraph, joining hard-wrapped lines."""
+    seg_start = start
+    pos = start
+    while True:
+        nl = text.find("\n", pos, end)
+        if nl < 0:
+            break
+        line = text[pos:nl].strip()
+        # A short line (a title, a byline) or one that ends a sentence closes the segment;
+        # a long line without an ending is a hard wrap inside a sentence.
+        if len(line) < 40 or line.endswith(_TERMINAL):
+            yield seg_start, nl
+            seg_start = nl + 1
+        pos = nl + 1
+    yield seg_start, end
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def split_sentences(text: str, max_chars: int = 1000) -> list[tuple[int, int]]:
+    """Return [start, end) offsets of the sentences of ``text``, none longer than ``max_chars``."""
+    punkt = _punkt()
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    bounds = [m.span() for m in _PARAGRAPH.finditer(text)] + [(len(text), len(text))]
+    for par_end, next_start in bounds:
+        for seg_start, seg_end in _lines(text, pos, par_end):
+            seg_start, seg_end = _trim(text, seg_start, seg_end)
+            if seg_start >= seg_end:
+                continue
+            for a, b in punkt.span_tokenize(text[seg_start:seg_end]):
+                spans.extend(cap_span(text, seg_start + a, seg_start + b, max_chars))
+        pos = next_start
+    return spans
+
+
+def cap_span(text: str, start: int, end: int, max_chars: int):
+    """Cut an over-long sentence at whitespace into pieces of at most ``max_chars``."""
+    while end - start > max_chars:
+        cut = text.rfind(" ", start + max_chars // 2, start + max_chars)
+        if cut <= start:
+            cut = start + max_chars
+        a, b = _trim(text, start, cut)
+        if a < b:
+            yield a, b
+        start, _ = _trim(text, cut, end)
+    if start < end:
+        yield start, end

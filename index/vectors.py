@@ -1,0 +1,78 @@
+"""The Chroma vector store: embedded PersistentClient by default, a Chroma server when a URL is set."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from index.errors import CiteqaError
+
+COLLECTION = "citeqa-chunks"
+BATCH = 2000
+
+
+class VectorStore:
+    """Chunk vectors in a Chroma collection with cosine distance; ids are chunk ids."""
+
+    def __init__(self, folder: Path, url: str | None = None, collection: str = COLLECTION):
+        self.folder = folder
+        self.url = url
+        self.collection_name = collection
+
+    @cached_property
+    def client(self):
+        import chromadb
+        from chromadb.config import Settings
+
+        settings = Settings(anonymized_telemetry=False)
+        if self.url:
+            parts = urlparse(self.url if "//" in self.url else f"http://{self.url}")
+            try:
+                return chromadb.HttpClient(
+                    host=parts.hostname or "localhost",
+                    port=parts.port or (443 if parts.scheme == "https" else 8000),
+                    ssl=parts.scheme == "https",
+                    settings=settings,
+                )
+            except Exception as exc:
+                raise CiteqaError(f"cannot reach the Chroma server at {self.url}: {exc}") from None
+        return chromadb.PersistentClient(path=str(self.folder / "chroma"), settings=settings)
+
+    @cached_property
+    def collection(self):
+        return self.client.get_or_create_collection(
+            self.collection_name,
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+
+    def upsert(self, ids: list[str], vectors: np.ndarray, sources: list[str]) -> None:
+        """Write vectors in batches (Chroma caps a single write)."""
+        for i in range(0, len(ids), BATCH):
+            self.collection.upsert(
+                ids=ids[i : i + BATCH],
+                embeddings=vectors[i : i + BATCH],
+                metadatas=[{"source": s} for s in sources[i : i + BATCH]],
+            )
+
+    def delete(self, ids: list[str]) -> None:
+        """Remove vectors by id."""
+        for i in range(0, len(ids), BATCH):
+            self.collection.delete(ids=ids[i : i + BATCH])
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The ``k`` nearest chunks as (id, cosine similarity)."""
+        count = self.count()
+        if count == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector.tolist()], n_results=min(k, count), include=["distances"]
+        )
+        return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]
+
+    def count(self) -> int:
+        """Number of vectors stored."""
+        return self.collection.count()

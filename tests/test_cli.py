@@ -1,0 +1,80 @@
+"""The citeqa command as users run it: subprocesses, JSON output, exit codes, one-line errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLE
+
+
+def citeqa(*args, env=None):
+    run_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "assistant", *args], cwd=ROOT,
+                          capture_output=True, text=True, env=run_env, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def cli_index(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli") / "index"
+    done = citeqa("ingest", str(SAMPLE.parent), "--index", str(folder), "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert "1 added" in done.stdout
+    return folder
+
+
+def test_ask_json_contract(cli_index):
+    done = citeqa("ask", "How many troops?", "--json", "--index", str(cli_index))
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert set(data) == {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert data["question"] == "How many troops?" and data["abstained"] is False
+    document = SAMPLE.read_text(encoding="utf-8")
+    for c in data["citations"]:
+        assert {"id", "source", "text", "start", "end", "score"} <= set(c)
+        assert document[c["start"]:c["end"]] == c["text"]
+        if "highlight" in c:
+            a, b = c["highlight"]
+            assert 0 <= a < b <= len(c["text"])
+    assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
+
+
+def test_index_from_environment_and_docs_listing(cli_index):
+    done = citeqa("docs", "--json", env={"CITEQA_INDEX": str(cli_index)})
+    assert done.returncode == 0, done.stderr
+    docs = json.loads(done.stdout)
+    assert docs == [{"source": "mexico-border-troops.txt", "chunks": docs[0]["chunks"]}]
+    assert docs[0]["chunks"] >= 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["ask", "   "], "question is empty"),
+    (["docs", "remove", "nope.txt"], "no document named 'nope.txt'"),
+])
+def test_user_errors_exit_1_with_one_line(cli_index, args, message):
+    done = citeqa(*args, "--index", str(cli_index))
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in done.stderr
+
+
+def test_missing_index_and_paths(tmp_path):
+    done = citeqa("ask", "How many troops?", "--index", str(tmp_path / "none"))
+    assert done.returncode == 1 and "citeqa ingest" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    done = citeqa("ingest", str(tmp_path / "missing"), "--index", str(tmp_path / "ix"))
+    assert done.returncode == 1 and "no such file" in done.stderr
+
+
+def test_usage_errors_exit_2():
+    assert citeqa("frobnicate").returncode == 2
+    assert citeqa("ask").returncode == 2
+
+
+def test_help_lists_commands():
+    done = citeqa("--help")
+    assert done.returncode == 0
+    for command in ("ingest", "ask", "chat", "eval", "serve", "docs"):
+        assert command in done.stdout
