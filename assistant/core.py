@@ -79,8 +79,8 @@ class Assistant:
         hits = self.retriever.search(question, top_k or self.settings.top_k, vector=vector)
         retrieved = time.perf_counter()
         idf = self.index.keyword.idf(terms(question))
-        chosen = select(question, score_sentences(question, vector, hits, idf, self.weights),
-                        self.weights)
+        scored = score_sentences(question, vector, hits, idf, self.weights)
+        chosen = select(question, scored, self.weights, self.index.docstore)
         citations = [
             Citation(i, s.source, s.text, s.start, s.end, s.score, s.highlight,
                      page_of(self.index.docstore.pages(s.source), s.start))

@@ -9,6 +9,8 @@ import numpy as np
 
 from assistant.cues import answer_kind, find_answer
 from assistant.retrieval import Hit
+from index.docstore import DocStore
+from index.sentences import SENTENCE_END
 from index.textproc import WORD, stem, stopwords, terms
 
 
@@ -21,15 +23,21 @@ class Weights:
     phrase: float = 0.3     # share of the question's word pairs found in the sentence
     passage: float = 0.25   # the retrieval score of the chunk holding the sentence
     kind: float = 0.1       # the sentence holds an answer of the kind asked (a number, a date …)
+    fragment: float = 0.2   # penalty for a heading or fragment (no sentence ending, < 3 words)
     keep_ratio: float = 0.85  # further sentences are cited when this close to the best
     max_sentences: int = 3
-    widen_below: int = 350  # a best sentence shorter than this is cited with the next one …
-    min_support: float = 0.3  # below this the documents are taken not to answer
+    widen_to: int = 400     # citations grow over the following sentences up to this many chars …
+    widen_below: int = 350  # … and a sentence shorter than this gets at least the next one
+    # The documents are taken to answer when the best sentence is this close to the question …
+    min_dense: float = 0.4
+    # … or holds this share of the question's informative terms (and is not far off in meaning).
+    min_lexical: float = 0.8
+    floor_dense: float = 0.2
 
 
 @dataclass
 class Scored:
-    """A candidate sentence (or sentence and its successor) with its evidence."""
+    """A candidate sentence (or a sentence and those after it) with its evidence."""
 
     source: str
     start: int
@@ -39,8 +47,6 @@ class Scored:
     dense: float
     lexical: float
     highlight: tuple[int, int] | None
-    next_end: int | None = None
-    next_text: str = ""
 
 
 INFORMATIVE_IDF = 4.0  # question terms worth this much IDF make lexical evidence count fully
@@ -82,7 +88,7 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
         passage = hit.score / top
         dense = (chunk.vectors.astype(np.float32) @ query_vector
                  if chunk.vectors is not None else np.zeros(len(chunk.sentences)))
-        for i, ((a, b), d) in enumerate(zip(chunk.sentences, dense)):
+        for (a, b), d in zip(chunk.sentences, dense):
             key = (chunk.source, a, b)
             text = chunk.text[a - chunk.start:b - chunk.start]
             s_terms = terms(text)
@@ -91,42 +97,49 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
             span = find_answer(kind, text, term_positions(text, q_term_set), avoid)
             score = (weights.dense * float(d) + weights.lexical * lex + weights.phrase * pairs
                      + weights.passage * passage + (weights.kind if span else 0.0))
-            if len(set(s_terms)) < 3:  # titles, bylines, fragments
-                score -= 0.1
+            if len(set(s_terms)) < 3 or not text.endswith(SENTENCE_END):
+                score -= weights.fragment  # titles, headings, bylines: rarely an answer
             if key in best and best[key].score >= score:
                 continue
-            nxt = chunk.sentences[i + 1] if i + 1 < len(chunk.sentences) else None
             best[key] = Scored(chunk.source, a, b, text, score, float(d), lex, span)
-            if nxt is not None:
-                best[key].next_end = nxt[1]
-                best[key].next_text = chunk.text[a - chunk.start:nxt[1] - chunk.start]
     return sorted(best.values(), key=lambda s: s.score, reverse=True)
 
 
-def support(s: Scored, weights: Weights) -> float:
-    """How well a sentence bears on the question, for the abstain decision."""
-    return weights.dense * s.dense + weights.lexical * s.lexical
+def supported(s: Scored, weights: Weights) -> bool:
+    """Whether the best sentence bears on the question enough to answer from it (thresholds
+    calibrated on answerable and unanswerable questions; see README)."""
+    return s.dense >= weights.min_dense or (
+        s.lexical >= weights.min_lexical and s.dense >= weights.floor_dense)
 
 
-def widen(s: Scored, question: str, weights: Weights) -> Scored:
-    """Cite the next sentence too when the question names no kind of answer that this
-    sentence holds: answers often follow the sentence that restates the question."""
-    if (s.next_end is None or s.end - s.start >= weights.widen_below
-            or (answer_kind(question) and s.highlight)):
+def widen(s: Scored, question: str, weights: Weights, docstore: DocStore) -> Scored:
+    """Cite the sentences after the best one too (up to ``widen_to`` characters, at least one
+    when the sentence is short), unless the question names a kind of answer this sentence
+    holds: answers often follow the sentence that restates the question."""
+    if answer_kind(question) and s.highlight:
         return s
-    return replace(s, end=s.next_end, text=s.next_text)
+    end = s.end
+    for i, next_end in enumerate(docstore.sentence_ends_after(s.source, s.end)):
+        if next_end - s.start <= weights.widen_to or (i == 0 and end - s.start < weights.widen_below):
+            end = next_end
+        else:
+            break
+    if end == s.end:
+        return s
+    return replace(s, end=end, text=docstore.span(s.source, s.start, end))
 
 
-def select(question: str, scored: list[Scored], weights: Weights) -> list[Scored]:
+def select(question: str, scored: list[Scored], weights: Weights, docstore: DocStore
+           ) -> list[Scored]:
     """The best sentence and those close enough to it; [] when the evidence is too weak."""
-    if not scored or support(scored[0], weights) < weights.min_support:
+    if not scored or not supported(scored[0], weights):
         return []
     best = scored[0].score
-    chosen = [widen(scored[0], question, weights)]
+    chosen = [widen(scored[0], question, weights, docstore)]
     for s in scored[1:]:
         if len(chosen) >= weights.max_sentences or s.score < best * weights.keep_ratio:
             break
         if any(s.source == c.source and s.start < c.end and c.start < s.end for c in chosen):
             continue
-        chosen.append(widen(s, question, weights))
+        chosen.append(widen(s, question, weights, docstore))
     return chosen

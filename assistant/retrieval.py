@@ -1,15 +1,15 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 candidates fused by reciprocal rank."""
+"""Hybrid retrieval: dense (Chroma, best sentence per chunk) and BM25 candidates, fused."""
 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-from index import Index, StoredChunk
 from assistant.types import Passage
+from index import Index, StoredChunk
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion
 
@@ -55,7 +55,7 @@ FUSIONS: dict[str, Callable] = {
 class HybridRetriever:
     """Dense and keyword search over one index, fused; per-call arguments override defaults."""
 
-    def __init__(self, index: Index, fusion: str = "rrf", candidates: int = 30):
+    def __init__(self, index: Index, fusion: str = "weighted", candidates: int = 30):
         if fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {fusion!r}; choose one of {', '.join(FUSIONS)}")
         self.index = index

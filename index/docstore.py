@@ -94,6 +94,21 @@ class DocStore:
         row = self.db.execute("SELECT pages FROM documents WHERE source = ?", (source,)).fetchone()
         return json.loads(row[0]) if row else []
 
+    def sentence_ends_after(self, source: str, offset: int, limit: int = 4) -> list[int]:
+        """End offsets of up to ``limit`` sentences that start at or after ``offset``."""
+        rows = self.db.execute(
+            "SELECT sentences FROM chunks WHERE source = ? AND end > ? ORDER BY ordinal LIMIT 2",
+            (source, offset),
+        )
+        ends = sorted({b for (spans,) in rows for a, b in json.loads(spans) if a >= offset})
+        return ends[:limit]
+
+    def span(self, source: str, start: int, end: int) -> str:
+        """The document's text at [start, end)."""
+        row = self.db.execute("SELECT substr(text, ? + 1, ? - ?) FROM documents WHERE source = ?",
+                              (start, end, start, source)).fetchone()
+        return row[0] if row else ""
+
     def chunk_ids(self, source: str) -> list[str]:
         """Ids of a document's chunks."""
         rows = self.db.execute("SELECT id FROM chunks WHERE source = ?", (source,))

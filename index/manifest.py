@@ -9,7 +9,7 @@ from pathlib import Path
 
 from index.errors import IndexCorruptError, IndexMismatchError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FILENAME = "manifest.json"
 
 

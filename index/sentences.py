@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n")
-_TERMINAL = tuple(".!?:;\"”’)]")
+SENTENCE_END = tuple(".!?:;\"”’)]")
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +35,7 @@ def _lines(text: str, start: int, end: int):
         line = text[pos:nl].strip()
         # A short line (a title, a byline) or one that ends a sentence closes the segment;
         # a long line without an ending is a hard wrap inside a sentence.
-        if len(line) < 40 or line.endswith(_TERMINAL):
+        if len(line) < 40 or line.endswith(SENTENCE_END):
             yield seg_start, nl
             seg_start = nl + 1
         pos = nl + 1

@@ -11,7 +11,14 @@ from index.docstore import DocStore, DocumentRecord, StoredChunk
 from index.embedding import Embedder
 from index.errors import CiteqaError, IndexCorruptError, LoadError
 from index.ingest import (
-    GROUP_CHUNKS, IngestReport, Prepared, Progress, chunk_id, file_sha256, find_files, prepare,
+    GROUP_CHUNKS,
+    IngestReport,
+    Prepared,
+    Progress,
+    chunk_id,
+    file_sha256,
+    find_files,
+    prepare,
 )
 from index.keyword import KeywordIndex
 from index.loaders import LOADERS
@@ -89,7 +96,7 @@ class Index:
         return True
 
     def _drop(self, source: str) -> None:
-        self.vectors.delete(self.docstore.chunk_ids(source))
+        self.vectors.delete_source(source)
         self.docstore.delete(source)
 
     def ingest(self, paths: list[str | Path], progress: Progress | None = None) -> IngestReport:
@@ -147,9 +154,9 @@ class Index:
         """Embed a group of prepared files and store them; each file's record is written last."""
         if not pending:
             return
-        # Each distinct sentence is embedded once, on its own; a chunk's vector is the
-        # normalized mean of its sentences' vectors (measured on COVID-QA: sentence vectors
-        # rank answer sentences far better than token vectors pooled inside a chunk).
+        # Each distinct sentence is embedded once, on its own, and stored per chunk: dense
+        # search ranks a chunk by its best sentence (measured on COVID-QA: sentence vectors
+        # beat whole-chunk vectors both for finding the chunk and for picking the sentence).
         rows_of: dict[tuple[int, int, int], int] = {}
         texts: list[str] = []
         for n, doc in enumerate(pending):
@@ -167,27 +174,19 @@ class Index:
                          f"embedding {state['done']}/{len(texts)} sentences")
 
         sentence_vecs = self.embedder.embed(texts, progress=step)
-        chunk_vecs, chunk_sentence_vecs = [], []
         for n, doc in enumerate(pending):
+            rows, ids, vectors = [], [], []
             for chunk in doc.chunks:
-                rows = sentence_vecs[[rows_of[(n, a, b)] for a, b in chunk.sentences]]
-                mean = rows.mean(axis=0)
-                chunk_vecs.append(mean / (np.linalg.norm(mean) or 1.0))
-                chunk_sentence_vecs.append(rows)
-        vectors = np.asarray(chunk_vecs, dtype=np.float32)
-        at = 0
-        for doc in pending:
-            n = len(doc.chunks)
-            rows = []
-            for k, chunk in enumerate(doc.chunks):
-                rows.append({"id": chunk_id(doc.source, doc.sha256, chunk.ordinal),
-                             "ordinal": chunk.ordinal, "start": chunk.start, "end": chunk.end,
-                             "sentences": [list(s) for s in chunk.sentences],
-                             "vectors": chunk_sentence_vecs[at + k].astype(np.float16).tobytes()})
+                cid = chunk_id(doc.source, doc.sha256, chunk.ordinal)
+                own = sentence_vecs[[rows_of[(n, a, b)] for a, b in chunk.sentences]]
+                rows.append({"id": cid, "ordinal": chunk.ordinal, "start": chunk.start,
+                             "end": chunk.end, "sentences": [list(x) for x in chunk.sentences],
+                             "vectors": own.astype(np.float16).tobytes()})
+                ids += [f"{cid}:{i}" for i in range(len(own))]
+                vectors.append(own)
             if not doc.is_new:
-                self.vectors.delete(self.docstore.chunk_ids(doc.source))
-            self.vectors.upsert([r["id"] for r in rows], vectors[at:at + n], [doc.source] * n)
-            self.docstore.put(DocumentRecord(doc.source, doc.root, doc.sha256, n),
+                self.vectors.delete_source(doc.source)
+            self.vectors.upsert(ids, np.vstack(vectors), [doc.source] * len(ids))
+            self.docstore.put(DocumentRecord(doc.source, doc.root, doc.sha256, len(rows)),
                               doc.text, doc.pages, rows)
             (report.added if doc.is_new else report.updated).append(doc.source)
-            at += n

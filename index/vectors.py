@@ -10,12 +10,13 @@ import numpy as np
 
 from index.errors import CiteqaError
 
-COLLECTION = "citeqa-chunks"
+COLLECTION = "citeqa-sentences"
 BATCH = 2000
 
 
 class VectorStore:
-    """Chunk vectors in a Chroma collection with cosine distance; ids are chunk ids."""
+    """Sentence vectors in a Chroma collection with cosine distance. A vector's id is
+    ``CHUNK_ID:N`` (the chunk's N-th sentence), so a search ranks chunks by their best sentence."""
 
     def __init__(self, folder: Path, url: str | None = None, collection: str = COLLECTION):
         self.folder = folder
@@ -58,20 +59,25 @@ class VectorStore:
                 metadatas=[{"source": s} for s in sources[i : i + BATCH]],
             )
 
-    def delete(self, ids: list[str]) -> None:
-        """Remove vectors by id."""
-        for i in range(0, len(ids), BATCH):
-            self.collection.delete(ids=ids[i : i + BATCH])
+    def delete_source(self, source: str) -> None:
+        """Remove every vector of one document."""
+        self.collection.delete(where={"source": source})
 
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """The ``k`` nearest chunks as (id, cosine similarity)."""
+    def search(self, vector: np.ndarray, k: int, per_chunk: int = 4) -> list[tuple[str, float]]:
+        """The ``k`` chunks holding the sentences nearest to ``vector``, as (chunk id, cosine
+        similarity of its best sentence), best first."""
         count = self.count()
         if count == 0:
             return []
         result = self.collection.query(
-            query_embeddings=[vector.tolist()], n_results=min(k, count), include=["distances"]
+            query_embeddings=[vector.tolist()], n_results=min(k * per_chunk, count),
+            include=["distances"],
         )
-        return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0])]
+        best: dict[str, float] = {}
+        for vid, dist in zip(result["ids"][0], result["distances"][0]):
+            chunk = vid.rsplit(":", 1)[0]
+            best.setdefault(chunk, 1.0 - dist)  # results come nearest first
+        return list(best.items())[:k]
 
     def count(self) -> int:
         """Number of vectors stored."""
