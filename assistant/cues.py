@@ -14,6 +14,9 @@ _YEAR = r"(?:1[5-9]\d\d|20\d\d)(?:s)?"
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
           r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
 _WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
+# a bare month name counts as a date after one of these words ("in March", "of June")
+_AFTER = "|".join(rf"(?<=\b{w} )" for w in ("in", "of", "by", "until", "since", "from", "during",
+                                            "early", "late", "mid"))
 
 # A quantity: a number (not a bare year) or a number word, with the unit or noun after it.
 QUANTITY = re.compile(
@@ -28,6 +31,7 @@ QUANTITY = re.compile(
 DATE = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+{_YEAR})?|\d{{1,2}}\s+{_MONTH}(?:\s+{_YEAR})?|"
     rf"{_MONTH}\s+{_YEAR}|(?:in|since|by|until|during|from)\s+{_YEAR}|{_YEAR}|{_WEEKDAY}|"
+    rf"(?:{_AFTER})(?!May\b){_MONTH}|"
     rf"\d{{4}}-\d\d-\d\d|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|(?:yesterday|today|last (?:week|month|year)))\b"
 )
 NAME = re.compile(

@@ -22,15 +22,18 @@ class Weights:
     lexical: float = 0.8    # IDF-weighted share of the question's terms the sentence holds
     phrase: float = 0.3     # share of the question's word pairs found in the sentence
     passage: float = 0.25   # the retrieval score of the chunk holding the sentence
-    kind: float = 0.1       # the sentence holds an answer of the kind asked (a number, a date …)
+    kind: float = 0.2       # the sentence holds an answer of the kind asked (a number, a date …)
     fragment: float = 0.2   # penalty for a heading or fragment (no sentence ending, < 3 words)
     keep_ratio: float = 0.85  # further sentences are cited when this close to the best
     max_sentences: int = 3
     widen_to: int = 400     # citations grow over the following sentences up to this many chars …
     widen_below: int = 350  # … and a sentence shorter than this gets at least the next one
-    # The documents are taken to answer when the best sentence is this close to the question …
-    min_dense: float = 0.4
-    # … or holds this share of the question's informative terms (and is not far off in meaning).
+    # The documents are taken to answer when the best sentence is this close to the question,
+    min_dense: float = 0.45
+    # or one of the next best is this close and the best shares a rare word with the question,
+    near_dense: float = 0.42
+    near_lexical: float = 0.1
+    # or the best holds this share of the question's informative terms and is not far off.
     min_lexical: float = 0.8
     floor_dense: float = 0.2
 
@@ -105,11 +108,14 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
     return sorted(best.values(), key=lambda s: s.score, reverse=True)
 
 
-def supported(s: Scored, weights: Weights) -> bool:
-    """Whether the best sentence bears on the question enough to answer from it (thresholds
-    calibrated on answerable and unanswerable questions; see README)."""
-    return s.dense >= weights.min_dense or (
-        s.lexical >= weights.min_lexical and s.dense >= weights.floor_dense)
+def supported(scored: list[Scored], weights: Weights) -> bool:
+    """Whether the best sentences bear on the question enough to answer from them (thresholds
+    calibrated on answerable, off-topic and held-out questions; see README)."""
+    best = scored[0]
+    near = max(s.dense for s in scored[:5])
+    return (best.dense >= weights.min_dense
+            or (near >= weights.near_dense and best.lexical >= weights.near_lexical)
+            or (best.lexical >= weights.min_lexical and best.dense >= weights.floor_dense))
 
 
 def widen(s: Scored, question: str, weights: Weights, docstore: DocStore) -> Scored:
@@ -132,7 +138,7 @@ def widen(s: Scored, question: str, weights: Weights, docstore: DocStore) -> Sco
 def select(question: str, scored: list[Scored], weights: Weights, docstore: DocStore
            ) -> list[Scored]:
     """The best sentence and those close enough to it; [] when the evidence is too weak."""
-    if not scored or not supported(scored[0], weights):
+    if not scored or not supported(scored, weights):
         return []
     best = scored[0].score
     chosen = [widen(scored[0], question, weights, docstore)]
