@@ -97,12 +97,3 @@ def prepare(path: Path, source: str, root: str, sha256: str, is_new: bool, embed
     if not chunks:
         raise LoadError(f"{source}: no text could be extracted")
     return Prepared(source, root, sha256, loaded.text, loaded.pages, chunks, is_new)
-
-
-def file_sha256(path: Path) -> str:
-    """Content hash of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -10,13 +10,13 @@ import numpy as np
 from index.docstore import DocStore, DocumentRecord, StoredChunk
 from index.embedding import Embedder
 from index.errors import CiteqaError, IndexCorruptError, LoadError
+from index.hashing import sha256_file
 from index.ingest import (
     GROUP_CHUNKS,
     IngestReport,
     Prepared,
     Progress,
     chunk_id,
-    file_sha256,
     find_files,
     prepare,
 )
@@ -130,7 +130,7 @@ class Index:
             if progress:
                 progress(i, len(todo), f"reading {source}")
             try:
-                sha = file_sha256(path)
+                sha = sha256_file(path)
                 existing = self.docstore.document(source)
                 if existing and existing.sha256 == sha:
                     report.skipped.append(source)
