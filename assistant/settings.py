@@ -22,3 +22,4 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     top_k: int = Field(10, ge=1, le=50, description="passages retrieved per question")
     max_question_chars: int = 2000
+    max_upload_mb: int = Field(50, ge=1, description="largest file the UI accepts, in MB")

@@ -1,64 +1,177 @@
-"""The web UI (Gradio): ask a question, read the answer and the cited sentences."""
+"""The web UI (Gradio Blocks): chat with cited answers and source cards, upload, documents."""
 
 from __future__ import annotations
 
-import html
+import os
+import threading
+from pathlib import Path
 
 from assistant.core import Assistant
 from assistant.errors import CiteqaError
+from assistant.render import CSS, answer_html, documents_html, error_html, esc, report_html
 
-EXAMPLES = ["How many troops?", "How much does Canada's plan cost?"]
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+EXAMPLES = ["How many troops?", "How much does Canada's plan cost?", "When was the deal announced?"]
+FILE_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
+INTRO = ("Ask about your documents. Every answer is made of sentences from them, each with a "
+         "numbered source card below it; click a number to jump to its card.")
+
+FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
+MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
+SCROLL_JS = """() => { setTimeout(() => {
+  const all = document.querySelectorAll('#chat .cq-q');
+  const el = all[all.length - 1]; let box = el && el.parentElement;
+  while (box && !(box.scrollHeight > box.clientHeight + 4
+         && /(auto|scroll)/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
+  if (box) box.scrollTop += el.getBoundingClientRect().top - box.getBoundingClientRect().top - 24;
+}, 50); }"""
+
+_write_lock = threading.Lock()  # ingest and remove one at a time; questions run concurrently
 
 
-def render_sources(answer) -> str:
-    """Source cards as escaped HTML, the answer phrase marked."""
-    if answer.abstained:
-        return "<p><em>No passage in the documents answers this.</em></p>"
-    cards = []
-    for c in answer.citations:
-        text = c.text
-        if c.highlight:
-            a, b = c.highlight
-            body = (html.escape(text[:a]) + "<mark>" + html.escape(text[a:b]) + "</mark>"
-                    + html.escape(text[b:]))
-        else:
-            body = html.escape(text)
-        where = f"page {c.page}" if c.page else f"characters {c.start}–{c.end}"
-        cards.append(f"<div class='card' id='source-{c.id}'><b>[{c.id}] "
-                     f"{html.escape(c.source)}</b> <small>{where}</small><p>{body}</p></div>")
-    return "\n".join(cards)
+def launch_options(qa: Assistant) -> dict:
+    """Options shared by launch() and mount_gradio_app(): login, upload limit, theme, CSS."""
+    import gradio as gr
+
+    from assistant.http import parse_auth
+
+    return {"auth": parse_auth(qa.settings.auth), "auth_message": "citeqa: sign in",
+            "max_file_size": f"{qa.settings.max_upload_mb}mb", "ssr_mode": False,
+            "footer_links": [], "theme": THEME(gr), "css": CSS}
+
+
+def THEME(gr):  # noqa: N802 - a constant built lazily, so importing this module stays light
+    """System fonts (nothing fetched), indigo accents."""
+    return gr.themes.Default(primary_hue="indigo", font=FONTS, font_mono=MONO)
+
+
+def _ask(qa: Assistant, question: str, conversation):
+    """One answer, through the conversation API when the Assistant has one."""
+    if conversation is None and hasattr(qa, "chat"):
+        conversation = qa.chat()
+    if conversation is not None:
+        return conversation.ask(question), conversation
+    return qa.ask(question), None
+
+
+def respond(qa: Assistant, question: str, history: list | None, conversation):
+    """Chat handler: append the question and the cited answer (or the problem) to the history."""
+    history = list(history or [])
+    question = (question or "").strip()
+    if not question:
+        return "", history, conversation
+    turn = sum(1 for m in history if _role(m) == "assistant") + 1
+    try:
+        answer, conversation = _ask(qa, question, conversation)
+        reply = answer_html(answer, turn, qa.index.docstore)
+    except CiteqaError as exc:
+        reply = error_html(str(exc))
+    history += [{"role": "user", "content": f"<div class='cq-q'>{esc(question)}</div>"},
+                {"role": "assistant", "content": reply}]
+    return "", history, conversation
+
+
+def _role(message) -> str | None:
+    """The role of a chat message, whether a dict or a Gradio message object."""
+    return message.get("role") if isinstance(message, dict) else getattr(message, "role", None)
+
+
+def upload(qa: Assistant, files, progress=None) -> tuple[str, str | None]:
+    """Index uploaded files; the report (with per-file errors) as HTML, and a new document's name."""
+    paths = [Path(f if isinstance(f, str) else f.name) for f in files or []]
+    if not paths:
+        return "<p class='cq-muted'>No files chosen.</p>", None
+
+    def step(done: int, total: int, what: str) -> None:
+        if progress is not None:
+            progress((done, max(total, 1)), desc=what)
+
+    with _write_lock:
+        try:
+            report = qa.ingest(paths, progress=step)
+        except CiteqaError as exc:
+            return f"<p class='cq-bad'>✗ {esc(str(exc))}</p>", None
+    return report_html(report), (report.added + report.updated or [None])[0]
+
+
+def remove(qa: Assistant, source: str | None) -> str:
+    """Remove one document from the index; a one-line HTML result."""
+    if not source:
+        return "<p class='cq-muted'>Choose a document to remove.</p>"
+    with _write_lock:
+        removed = qa.index.remove(source)
+    if removed:
+        return f"<p class='cq-ok'>Removed {esc(source)}.</p>"
+    return f"<p class='cq-bad'>✗ {esc(source)} is not in the index.</p>"
 
 
 def build(qa: Assistant):
     """The Blocks app."""
     import gradio as gr
 
-    def respond(question, history):
-        history = list(history or [])
-        try:
-            answer = qa.ask(question)
-        except CiteqaError as exc:
-            history.append({"role": "user", "content": question})
-            history.append({"role": "assistant", "content": f"⚠ {exc}"})
-            return "", history, ""
-        history.append({"role": "user", "content": question})
-        history.append({"role": "assistant", "content": answer.text})
-        return "", history, render_sources(answer)
+    def ask_event(question, history, conversation):
+        return respond(qa, question, history, conversation)
+
+    def docs_state(chosen: str | None = None):
+        records = qa.index.documents()
+        names = [r.source for r in records]
+        chosen = chosen if chosen in names else (names[0] if names else None)
+        return documents_html(records), gr.update(choices=names, value=chosen)
+
+    def upload_event(files, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
+        status, added = upload(qa, files, progress)
+        return (status, *docs_state(added), None)
+
+    def remove_event(source):
+        return (remove(qa, source), *docs_state())
 
     with gr.Blocks(title="citeqa") as app:
-        gr.Markdown("## citeqa — answers that cite their sentences")
-        chat = gr.Chatbot(label="Conversation", height=360)
-        question = gr.Textbox(label="Question", placeholder="Ask about your documents",
-                              elem_id="question")
-        sources = gr.HTML(label="Sources")
-        gr.Examples(EXAMPLES, inputs=question)
-        question.submit(respond, [question, chat], [question, chat, sources])
+        gr.Markdown(f"## citeqa — answers that cite their sentences\n{INTRO}")
+        conversation = gr.State(None)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                chat = gr.Chatbot(label="Conversation", show_label=False, height=560,
+                                  elem_id="chat", layout="panel", render_markdown=False,
+                                  sanitize_html=True, autoscroll=False,
+                                  feedback_options=None, buttons=[],
+                                  placeholder="Ask a question below, or pick an example.")
+                with gr.Row(equal_height=True):
+                    question = gr.Textbox(show_label=False, placeholder="Ask about your documents",
+                                          elem_id="question", scale=5, max_lines=4, autofocus=True,
+                                          submit_btn=False)
+                    ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80,
+                                        elem_id="ask")
+                with gr.Row():
+                    gr.Examples(EXAMPLES, inputs=question, label="Examples")
+                clear = gr.Button("Clear conversation", size="sm", elem_id="clear")
+            with gr.Column(scale=2, min_width=280):
+                gr.Markdown("### Documents")
+                files = gr.File(label="Add documents", file_count="multiple",
+                                file_types=FILE_TYPES, elem_id="upload", height=120)
+                gr.Markdown(f"<span class='cq-muted'>{' '.join(FILE_TYPES)} · up to "
+                            f"{qa.settings.max_upload_mb} MB a file</span>")
+                status = gr.HTML(elem_id="upload-status", min_height=0)
+                doc_list = gr.HTML(elem_id="documents", min_height=0)
+                chosen = gr.Dropdown(label="Remove a document", choices=[], elem_id="doc-choice")
+                remove_btn = gr.Button("Remove from index", variant="stop", size="sm",
+                                       elem_id="remove")
+
+        inputs, outputs = [question, chat, conversation], [question, chat, conversation]
+        for trigger in (question.submit, ask_btn.click):
+            trigger(ask_event, inputs, outputs, concurrency_limit=None).then(
+                None, None, None, js=SCROLL_JS)
+        clear.click(lambda: ([], None, ""), None, [chat, conversation, question])
+        chat.clear(lambda: None, None, conversation)  # the chat's own bin icon forgets follow-ups too
+        files.upload(upload_event, files, [status, doc_list, chosen, files], concurrency_limit=1)
+        remove_btn.click(remove_event, chosen, [status, doc_list, chosen], concurrency_limit=1)
+        app.load(docs_state, None, [doc_list, chosen])
+    app.queue(default_concurrency_limit=8)
     return app
 
 
 def serve(qa: Assistant, host: str | None = None, port: int | None = None) -> None:
-    """Start the UI, bound to loopback unless told otherwise."""
-    app = build(qa)
-    auth = tuple(qa.settings.auth.split(":", 1)) if qa.settings.auth else None
-    app.launch(server_name=host or qa.settings.host, server_port=port or qa.settings.port,
-               auth=auth)
+    """Serve the UI and the HTTP API (one process, one Assistant), on loopback by default."""
+    from assistant.http import make_server
+
+    make_server(qa, host, port).run()

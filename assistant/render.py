@@ -1,0 +1,157 @@
+"""HTML for the web UI: answers with [n] links, source cards, document lists (all text escaped)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from assistant.types import Answer, Citation
+
+CONTEXT_CHARS = 110
+MARKER = re.compile(r" ?\[(\d+)\]")
+
+CSS = """
+.cq-answer p { margin: 0 0 .5em 0; }
+.cq-cite { font-weight: 700; color: var(--color-accent) !important; text-decoration: none;
+  padding: 0 .1em; white-space: nowrap; }
+.cq-cards { display: flex; flex-direction: column; gap: .5em; margin-top: .6em; }
+.cq-card { border: 1px solid var(--border-color-primary); border-left: 4px solid var(--color-accent);
+  border-radius: 6px; padding: .45em .7em; background: var(--background-fill-secondary);
+  scroll-margin-top: 4em; }
+.cq-card:target { outline: 2px solid var(--color-accent); }
+.cq-head { display: flex; flex-wrap: wrap; gap: .2em .6em; align-items: baseline; font-size: .92em; }
+.cq-num { font-weight: 700; }
+.cq-src { font-weight: 600; overflow-wrap: anywhere; }
+.cq-where { color: var(--body-text-color-subdued); font-size: .88em; }
+.cq-quote { margin: .3em 0 0 0; font-size: .92em; line-height: 1.45; overflow-wrap: anywhere; }
+.cq-ctx { color: var(--body-text-color-subdued); }
+.cq-cited { background: rgba(255, 214, 0, .18); border-radius: 2px; }
+.cq-quote mark { background: #ffd84d; color: #111; padding: 0 .1em; border-radius: 2px; }
+.cq-abstain { border-left: 4px solid #9ca3af; padding: .2em .6em;
+  color: var(--body-text-color-subdued); }
+.cq-error { border-left: 4px solid #dc2626; padding: .2em .6em; }
+.cq-docs { width: 100%; border-collapse: collapse; font-size: .92em; }
+.cq-docs, .cq-docs thead, .cq-docs tbody, .cq-docs tr { border: none !important; }
+.cq-docs td, .cq-docs th { text-align: left; padding: .25em .5em; border: none !important;
+  border-bottom: 1px solid var(--border-color-primary) !important; overflow-wrap: anywhere; }
+.cq-docs td.num, .cq-docs th.num { text-align: right; }
+.cq-muted { color: var(--body-text-color-subdued); }
+.cq-ok { color: #15803d; }
+.cq-bad { color: #b91c1c; }
+footer { display: none !important; }
+"""
+
+
+def esc(text: str) -> str:
+    """HTML-escape text (quotes included)."""
+    return html.escape(text, quote=True)
+
+
+def _squash(text: str) -> str:
+    """Runs of whitespace (blank lines included) as one space."""
+    return " ".join(text.split())
+
+
+def _trim_left(text: str) -> str:
+    """Context before a citation, cut at a word boundary, whitespace squashed."""
+    text = _squash(text) + (" " if text[-1:].isspace() else "")
+    if len(text) < CONTEXT_CHARS * 0.9:
+        return text
+    cut = text.find(" ")
+    return "…" + text[cut + 1:] if cut >= 0 else "…" + text
+
+
+def _trim_right(text: str) -> str:
+    """Context after a citation, cut at a word boundary, whitespace squashed."""
+    text = (" " if text[:1].isspace() else "") + _squash(text)
+    if len(text) < CONTEXT_CHARS * 0.9:
+        return text
+    cut = text.rfind(" ")
+    return (text[:cut] if cut > 0 else text) + "…"
+
+
+def location(citation: Citation, full_text: str | None = None) -> str:
+    """Where a citation sits: the page for paged documents, else lines and characters."""
+    if citation.page:
+        return f"page {citation.page}"
+    chars = f"chars {citation.start:,}–{citation.end:,}"
+    if full_text:
+        first = full_text.count("\n", 0, citation.start) + 1
+        last = first + full_text.count("\n", citation.start, max(citation.start, citation.end - 1))
+        lines = f"line {first}" if first == last else f"lines {first}–{last}"
+        return f"{lines} · {chars}"
+    return chars
+
+
+def quote(citation: Citation, before: str = "", after: str = "") -> str:
+    """The cited text with the answer phrase marked, between muted context."""
+    text = citation.text
+    if citation.highlight:
+        a, b = citation.highlight
+        body = esc(text[:a]) + "<mark>" + esc(text[a:b]) + "</mark>" + esc(text[b:])
+    else:
+        body = esc(text)
+    return (f"<span class='cq-ctx'>{esc(_trim_left(before))}</span>"
+            f"<span class='cq-cited'>{body}</span>"
+            f"<span class='cq-ctx'>{esc(_trim_right(after))}</span>")
+
+
+def card(citation: Citation, turn: int, docstore=None) -> str:
+    """One source card: number, file name, location, the quote in its context."""
+    before = after = full = ""
+    if docstore is not None:
+        full = docstore.text(citation.source)
+        before = full[max(0, citation.start - CONTEXT_CHARS):citation.start]
+        after = full[citation.end:citation.end + CONTEXT_CHARS]
+    return (f"<div class='cq-card' id='src-{turn}-{citation.id}'>"
+            f"<div class='cq-head'><span class='cq-num'>[{citation.id}]</span>"
+            f"<span class='cq-src'>{esc(citation.source)}</span>"
+            f"<span class='cq-where'>{esc(location(citation, full))}</span></div>"
+            f"<p class='cq-quote'>{quote(citation, before, after)}</p></div>")
+
+
+def answer_html(answer: Answer, turn: int, docstore=None) -> str:
+    """An answer for the chat: short cited sentences with [n] links, then its source cards."""
+    if answer.abstained or not answer.citations:
+        return (f"<div class='cq-abstain'><b>Not found in the documents.</b> "
+                f"{esc(answer.text)}</div>")
+    ids = {c.id for c in answer.citations}
+
+    def link(match: re.Match) -> str:
+        n = int(match.group(1))
+        if n not in ids:
+            return esc(match.group(0))
+        return f" <a class='cq-cite' href='#src-{turn}-{n}' title='source {n}'>[{n}]</a>"
+
+    parts, pos = [], 0
+    for match in MARKER.finditer(answer.text):
+        parts.append(esc(answer.text[pos:match.start()]))
+        parts.append(link(match))
+        pos = match.end()
+    parts.append(esc(answer.text[pos:]))
+    cards = "".join(card(c, turn, docstore) for c in answer.citations)
+    return (f"<div class='cq-answer'><p>{''.join(parts)}</p>"
+            f"<div class='cq-cards'>{cards}</div></div>")
+
+
+def error_html(message: str) -> str:
+    """A one-line problem, shown in the chat."""
+    return f"<div class='cq-error'>⚠ {esc(message)}</div>"
+
+
+def documents_html(records) -> str:
+    """The indexed documents as a small table."""
+    if not records:
+        return "<p class='cq-muted'>No documents yet: upload some above.</p>"
+    rows = "".join(f"<tr><td>{esc(r.source)}</td><td class='num'>{r.chunks}</td></tr>"
+                   for r in records)
+    return (f"<table class='cq-docs'><thead><tr><th>document</th><th class='num'>chunks</th>"
+            f"</tr></thead><tbody>{rows}</tbody></table>")
+
+
+def report_html(report) -> str:
+    """An ingest report: what was added, updated, skipped, and each file's error."""
+    lines = [f"<p class='cq-ok'>{esc(report.summary())}</p>"]
+    for source, reason in report.errors:
+        lines.append(f"<p class='cq-bad'>✗ {esc(source)}: {esc(reason)}</p>")
+    return "".join(lines)

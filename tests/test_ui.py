@@ -1,0 +1,169 @@
+"""The web UI in a real browser: Playwright driving Debian's Chromium against a real server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant
+from assistant.http import start_background
+
+CHROMIUM = os.environ.get("CITEQA_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+TIMEOUT_MS = 30_000
+SHOTS = Path(os.environ.get("CITEQA_SCREENSHOTS", "/tmp/citeqa-screenshots"))
+SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "docs" / "mexico-border-troops.txt"
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning",
+                                        "ignore:.*(no_silent_downcasting|copy keyword)")
+HOSTILE = ("Harbour notice. The harbour master of Port Quillon is Edda Varnsson. "
+           "<script>window.__pwned=1</script> Ships must show <b>bold</b> flags at night. "
+           '<img src=x onerror="window.__pwned=2"> The pier closes at dusk.\n')
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium, or a skip when it is missing (a failure under CI=true)."""
+    if not Path(CHROMIUM).exists():
+        message = f"{CHROMIUM} is missing: apt-get install -y chromium"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A server over a fresh index of the sample article, plus a hostile document."""
+    folder = tmp_path_factory.mktemp("ui")
+    docs = folder / "docs"
+    docs.mkdir()
+    shutil.copy(SAMPLE, docs / SAMPLE.name)
+    (docs / "harbour-notice.txt").write_text(HOSTILE)
+    qa = Assistant.open(folder / "index", max_upload_mb=1)
+    report = qa.ingest([docs])
+    assert not report.errors
+    server, url = start_background(qa)
+    yield url, folder
+    server.should_exit = True
+
+
+def open_page(browser, url: str, width: int = 1280):
+    """A fresh page at ``width`` px, loaded and ready for a question."""
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.locator("#question textarea").wait_for()
+    return page
+
+
+def ask(page, question: str):
+    """Type a question, press Enter, return the newest answer element."""
+    before = page.locator("#chat .cq-q").count()
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+    page.locator("#chat .cq-q").nth(before).wait_for()
+    answer = page.locator("#chat .cq-answer, #chat .cq-abstain, #chat .cq-error").nth(before)
+    answer.wait_for()
+    return answer
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_sample_question_shows_cited_answer_and_source_cards(browser, site, width):
+    url, _ = site
+    page = open_page(browser, url, width)
+    started = time.monotonic()
+    answer = ask(page, "How many troops?")
+    elapsed = time.monotonic() - started
+    cards = answer.locator(".cq-card")
+    assert cards.count() >= 1
+    assert "10,000" in answer.inner_text()
+    card = cards.filter(has_text="10,000").first
+    assert "mexico-border-troops.txt" in card.inner_text()
+    assert "chars" in card.locator(".cq-where").inner_text()
+    assert card.locator("mark").count() == 1  # the answer phrase is highlighted
+    # each [n] marker links to its card
+    marker = answer.locator("a.cq-cite").first
+    target = marker.get_attribute("href")
+    assert target.startswith("#src-") and answer.locator(target).count() == 1
+    marker.click()
+    page.wait_for_function(f"location.hash === '{target}'")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"answer-{width}.png"), full_page=True)
+    assert elapsed < 10, f"answer took {elapsed:.1f}s"
+    page.close()
+
+
+def test_abstention_and_clear(browser, site):
+    url, _ = site
+    page = open_page(browser, url)
+    answer = ask(page, "What is the population of Mexico City?")
+    assert answer.get_attribute("class") == "cq-abstain"
+    assert "Not found in the documents" in answer.inner_text()
+    assert answer.locator(".cq-card").count() == 0
+    page.locator("#clear").click()
+    page.locator("#chat .cq-q").first.wait_for(state="detached")
+    page.close()
+
+
+def test_upload_through_the_page_then_ask_and_remove(browser, site):
+    url, folder = site
+    good = folder / "lighthouse-log.txt"
+    good.write_text("Keeper's log. The lighthouse on Skellig Rock is kept by Orla Byrne. "
+                    "She has kept the light burning since 1987.\n")
+    empty = folder / "blank.txt"
+    empty.write_text("")
+    page = open_page(browser, url)
+    page.locator("#upload input[type=file]").set_input_files([str(good), str(empty)])
+    status = page.locator("#upload-status")
+    status.get_by_text("1 added").wait_for()
+    assert "blank.txt" in status.inner_text()  # the per-file error, by name
+    page.locator("#documents").get_by_text("lighthouse-log.txt").wait_for()
+    page.screenshot(path=str(SHOTS / "upload-1280.png"), full_page=True)
+    answer = ask(page, "Who keeps the lighthouse on Skellig Rock?")
+    assert "Orla Byrne" in answer.inner_text()
+    assert "lighthouse-log.txt" in answer.locator(".cq-card").first.inner_text()
+    # remove it again
+    page.locator("#doc-choice input").click()
+    page.get_by_role("option", name="lighthouse-log.txt").click()
+    page.locator("#remove").click()
+    status.get_by_text("Removed lighthouse-log.txt").wait_for()
+    page.locator("#documents").get_by_text("lighthouse-log.txt").wait_for(state="detached")
+    page.close()
+
+
+def test_html_in_documents_and_questions_renders_as_text(browser, site):
+    url, _ = site
+    page = open_page(browser, url)
+    answer = ask(page, "Who is the harbour master of Port Quillon? <img src=y onerror=window.__pwned=3>")
+    text = answer.inner_text()
+    assert "Edda Varnsson" in text
+    assert "<script>window.__pwned=1</script>" in text and "<b>bold</b>" in text
+    assert answer.locator("script, b, img").count() == 0
+    assert "<img src=y" in page.locator("#chat .cq-q").last.inner_text()
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    page.screenshot(path=str(SHOTS / "escaped-1280.png"), full_page=True)
+    page.close()
+
+
+def test_upload_over_the_size_limit_is_refused(browser, site):
+    url, folder = site
+    big = folder / "too-big.txt"
+    big.write_text("All work and no play. " * 60_000)  # about 1.3 MB; the limit here is 1 MB
+    page = open_page(browser, url)
+    page.locator("#upload input[type=file]").set_input_files(str(big))
+    page.get_by_text("exceed the maximum allowed size", exact=False).first.wait_for()
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(SHOTS / "too-big-1280.png"), full_page=True)
+    assert "too-big.txt" not in page.locator("#documents").inner_text()
+    page.close()
