@@ -1,4 +1,4 @@
-"""The ``citeqa`` command: ingest, ask, chat, eval, serve, docs."""
+"""The ``citeqa`` command: ingest, ask, chat, eval, bench, serve, docs."""
 
 from __future__ import annotations
 
@@ -16,6 +16,20 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--embed-model", help="embedding model: a local path or a model name "
                         "(default: the bundled all-MiniLM-L6-v2)")
     parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
+
+
+def _gate(under: bool):
+    """An argparse type for ``METRIC=VALUE`` gates (usage errors exit 2)."""
+
+    def parse(text: str):
+        from evals.compare import parse_gate
+
+        try:
+            return parse_gate(text, under=under)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,14 +57,41 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = sub.add_parser("eval", help="score the assistant on a suite of questions",
-                       description="Suites: citeqa JSONL or SQuAD JSON.")
+                       description="Suites: citeqa JSONL, CSV (question,answer[,source]), SQuAD "
+                       "JSON or llama-index LabelledRagDataset JSON. Exit status 1 when a "
+                       "--fail-under/--fail-over gate fails.")
     p.add_argument("suite")
     p.add_argument("--docs", action="append", metavar="PATH",
                    help="documents to ingest first (SQuAD contexts are ingested when no index "
                    "exists)")
     p.add_argument("--out", help="write per-case results and the summary as JSON")
+    p.add_argument("--report", metavar="HTML", help="write a self-contained HTML report")
+    p.add_argument("--compare", metavar="OLD_JSON",
+                   help="an earlier --out file: show metric deltas and the cases that regressed")
+    p.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
+                   type=_gate(True), help="exit 1 when METRIC falls below VALUE, e.g. "
+                   "passed=0.9 or passed=90%% (repeatable)")
+    p.add_argument("--fail-over", action="append", default=[], metavar="METRIC=VALUE",
+                   type=_gate(False), help="exit 1 when a lower-is-better METRIC rises above "
+                   "VALUE, e.g. latency_p95_ms=200 or false_abstention=5%% (repeatable)")
     p.add_argument("--limit", type=int, help="only the first N cases")
+    p.add_argument("--sample", type=int, metavar="N",
+                   help="a fixed, evenly spaced selection of N cases (e.g. a CI slice)")
     p.add_argument("--top-k", type=int)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _common(p)
+
+    p = sub.add_parser("bench", help="measure ingest throughput, ask latency and memory",
+                       description="Ingest CORPUS (folders, files, or a suite whose documents "
+                       "it carries) into a fresh index, then time warm questions.")
+    p.add_argument("corpus", nargs="+", metavar="CORPUS")
+    p.add_argument("--questions", metavar="SUITE",
+                   help="a suite whose questions to time (default: the corpus suite's, else "
+                   "questions made from the corpus text)")
+    p.add_argument("--asks", type=int, default=50, help="questions to time (default 50)")
+    p.add_argument("--json", metavar="FILE", dest="json_out", help="also write the results as JSON")
+    p.add_argument("--top-k", type=int)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     _common(p)
 
     p = sub.add_parser("serve", help="start the web UI")
@@ -140,7 +181,23 @@ def cmd_eval(args) -> int:
 
     qa = _assistant(args)
     return run_suite(qa, args.suite, docs=args.docs, out=args.out, limit=args.limit,
-                     top_k=args.top_k)
+                     top_k=args.top_k, report=args.report, compare_with=args.compare,
+                     gates=args.fail_under + args.fail_over, sample=args.sample,
+                     progress=not args.quiet)
+
+
+def cmd_bench(args) -> int:
+    from evals.bench import run_bench
+
+    def factory(index):
+        from assistant.core import Assistant
+
+        return Assistant.open(index=index, embed_model=args.embed_model,
+                              chroma_url=args.chroma_url)
+
+    return run_bench(factory, args.corpus, index=args.index, questions=args.questions,
+                     asks=args.asks, top_k=args.top_k, json_out=args.json_out,
+                     progress=not args.quiet)
 
 
 def cmd_serve(args) -> int:
@@ -174,7 +231,7 @@ def cmd_docs(args) -> int:
 
 
 COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "chat": cmd_chat, "eval": cmd_eval,
-            "serve": cmd_serve, "docs": cmd_docs}
+            "bench": cmd_bench, "serve": cmd_serve, "docs": cmd_docs}
 
 
 def main(argv: list[str] | None = None) -> int:

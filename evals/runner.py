@@ -8,8 +8,10 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from evals.compare import check_gates, compare, format_metric, load_run, print_comparison
 from evals.metrics import contains, percentile, token_f1
-from evals.suites import Case, Suite, SuiteFormatError, read_suite
+from evals.report import write_report
+from evals.suites import Case, Suite, SuiteFormatError, read_suite, select_cases
 
 
 class System(Protocol):
@@ -21,12 +23,22 @@ class System(Protocol):
     def ask(self, question: str, top_k: int | None = None) -> Any: ...
 
 
+def source_ranks(turn, citations: list[dict]) -> dict:
+    """Gold-source metrics over the cited passages: at rank 1, recall@k (k = citations given), MRR."""
+    sources = [c.get("source") for c in citations]
+    rank = sources.index(turn.source) + 1 if turn.source in sources else 0
+    return {"source_at_1": rank == 1, "source_recall_at_k": rank > 0,
+            "source_mrr": round(1 / rank, 4) if rank else 0.0}
+
+
 def score_turn(turn, result: dict, latency_ms: float) -> dict:
     """Per-turn metrics from an ``ask --json`` object."""
     citations = result.get("citations", [])
     row = {"question": turn.question, "expected": turn.answers, "answerable": turn.answerable,
            "answer": result.get("answer", ""), "abstained": bool(result.get("abstained")),
            "citations": citations, "latency_ms": round(latency_ms, 2)}
+    if turn.source:
+        row["source"] = turn.source
     if turn.answerable:
         row["answer_contains"] = contains(row["answer"], turn.answers)
         row["f1"] = round(token_f1(row["answer"], turn.answers), 4)
@@ -34,9 +46,12 @@ def score_turn(turn, result: dict, latency_ms: float) -> dict:
                                                                       turn.answers)
         row["any_citation_contains"] = any(contains(c["text"], turn.answers) for c in citations)
         if turn.source:
-            row["source_at_1"] = bool(citations) and citations[0]["source"] == turn.source
-    row["passed"] = (row["abstained"] if not turn.answerable
-                     else row["any_citation_contains"] and not row["abstained"])
+            row.update(source_ranks(turn, citations))
+        if turn.contexts:
+            row["context_hit"] = any(contains(ctx, [c["text"]]) for c in citations
+                                     for ctx in turn.contexts)
+    hit = row.get("any_citation_contains") or row.get("context_hit")
+    row["passed"] = row["abstained"] if not turn.answerable else bool(hit) and not row["abstained"]
     return row
 
 
@@ -59,6 +74,9 @@ def summarize(rows: list[dict]) -> dict:
         "first_citation_contains": _mean(answerable, "first_citation_contains"),
         "any_citation_contains": _mean(answerable, "any_citation_contains"),
         "source_at_1": _mean(answerable, "source_at_1"),
+        "source_recall_at_k": _mean(answerable, "source_recall_at_k"),
+        "source_mrr": _mean(answerable, "source_mrr"),
+        "context_hit": _mean(answerable, "context_hit"),
         "false_abstention": _mean(answerable, "abstained"),
         "abstention": _mean(unanswerable, "abstained"),
         "citation_chars": round(sum(cited) / len(cited), 1) if cited else None,
@@ -68,21 +86,41 @@ def summarize(rows: list[dict]) -> dict:
     return {k: v for k, v in summary.items() if v is not None}
 
 
-def ingest_suite_documents(system: System, suite: Suite, folder: Path) -> None:
-    """Write a suite's own documents (SQuAD contexts) to ``folder`` and ingest them."""
+def ingest_suite_documents(system: System, suite: Suite, folder: Path, progress: bool = True) -> None:
+    """Write a suite's own documents (SQuAD contexts) to ``folder`` and ingest them (with a
+    progress bar when the system's ``ingest`` takes a ``progress(done, total, what)`` callback)."""
+    import inspect
+
+    from tqdm import tqdm
+
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in suite.documents.items():
         target = folder / name
         if not target.exists() or target.read_text(encoding="utf-8") != text:
             target.write_text(text, encoding="utf-8")
-    system.ingest([str(folder)])
+    if "progress" not in inspect.signature(system.ingest).parameters:
+        system.ingest([str(folder)])
+        return
+    bar = tqdm(total=0, desc="index", unit="file", disable=not progress, file=sys.stderr, leave=False)
+
+    def update(done: int, total: int, what: str) -> None:
+        bar.total, bar.n = total, done
+        bar.refresh()
+
+    try:
+        system.ingest([str(folder)], progress=update)
+    finally:
+        bar.close()
 
 
 def evaluate(system: System, cases: list[Case], top_k: int | None = None,
              progress: bool = True) -> list[dict]:
-    """Ask every turn of every case; one result row per case (its last turn's metrics)."""
+    """Ask every turn of every case; one result row per case (its last turn's metrics).
+    One untimed question first warms the system up (lazy model and index loading)."""
     from tqdm import tqdm
 
+    if cases and cases[0].turns:
+        system.ask(cases[0].turns[0].question, top_k=top_k)
     rows = []
     for case in tqdm(cases, desc="eval", unit="case", disable=not progress, file=sys.stderr):
         turn_rows = []
@@ -101,29 +139,44 @@ def print_summary(name: str, summary: dict) -> None:
     """A two-column table on stdout."""
     print(f"suite {name}")
     for key, value in summary.items():
-        shown = f"{value:.1%}" if isinstance(value, float) and key not in (
-            "citation_chars", "latency_p50_ms", "latency_p95_ms") else value
-        print(f"  {key:<26} {shown}")
+        print(f"  {key:<26} {format_metric(key, value)}")
 
 
 def run_suite(system, suite_path: str, docs: list[str] | None = None, out: str | None = None,
-              limit: int | None = None, top_k: int | None = None) -> int:
-    """The ``citeqa eval`` command: returns the exit status."""
+              limit: int | None = None, top_k: int | None = None, report: str | None = None,
+              compare_with: str | None = None, gates: list | None = None,
+              sample: int | None = None, progress: bool = True) -> int:
+    """The ``citeqa eval`` command: returns the exit status (1 when a gate fails)."""
     from index.errors import CiteqaError
 
     try:
         suite = read_suite(suite_path)
+        old = load_run(compare_with) if compare_with else None
     except SuiteFormatError as exc:
         raise CiteqaError(str(exc)) from None
     if docs:
         system.ingest(docs)
     elif suite.documents:
-        ingest_suite_documents(system, suite, system.index.folder / "suite-docs" / suite.name)
-    cases = suite.cases[:limit] if limit else suite.cases
-    rows = evaluate(system, cases, top_k=top_k)
+        folder = system.index.folder / "suite-docs" / suite.name
+        print(f"indexing the suite's {len(suite.documents)} documents from {folder} "
+              "(unchanged ones are skipped)", file=sys.stderr)
+        ingest_suite_documents(system, suite, folder, progress)
+    rows = evaluate(system, select_cases(suite.cases, limit, sample), top_k=top_k,
+                    progress=progress)
     summary = summarize(rows)
     print_summary(suite.name, summary)
+    comparison = compare(old, {"summary": summary, "cases": rows}) if old else None
+    if comparison:
+        print_comparison(comparison, str(compare_with))
+    failures = check_gates(summary, gates or [])
     if out:
         Path(out).write_text(json.dumps({"summary": summary, "cases": rows}, indent=1,
                                         ensure_ascii=False))
+    if report:
+        write_report(report, suite.name, summary, rows, comparison=comparison,
+                     old_name=str(compare_with or ""), gate_failures=failures)
+        print(f"report: {report}")
+    if failures:
+        print(f"citeqa: eval gate failed: {'; '.join(failures)}", file=sys.stderr)
+        return 1
     return 0

@@ -61,3 +61,135 @@ def test_malformed_suite_names_file_and_line(tmp_path, line, message):
         read_suite(path)
     with pytest.raises(CiteqaError, match=message):
         run_suite(None, str(path))
+
+
+def test_csv_suite(tmp_path):
+    path = tmp_path / "qs.csv"
+    path.write_text('question,answer,source\n"How many troops?","10,000|ten thousand",a.txt\n'
+                    "\nWho won the 1962 World Cup?,,\n")
+    suite = read_suite(path)
+    first, second = (c.turns[0] for c in suite.cases)
+    assert suite.name == "qs" and len(suite.cases) == 2
+    assert first.answers == ["10,000", "ten thousand"] and first.source == "a.txt"
+    assert second.answerable is False and second.source is None
+
+
+def test_csv_suite_quotes_answers_with_commas(tmp_path):
+    path = tmp_path / "qs.csv"
+    path.write_text('question,answer\nHow many troops?,"10,000"\n')
+    assert read_suite(path).cases[0].turns[0].answers == ["10,000"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("q,a\nx,y\n", "bad.csv:1: the header must be"),
+    ("question,answer\nok?,yes\n,no\n", "bad.csv:3: a case needs"),
+    ("question,answer\nok?,yes\nq?,a,extra\n", "bad.csv:3: 3 fields"),
+])
+def test_malformed_csv_names_file_and_line(tmp_path, text, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    with pytest.raises(SuiteFormatError, match=message):
+        read_suite(path)
+
+
+def test_malformed_json_names_file_and_line(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"data": [\n  {"paragraphs": }\n]}')
+    with pytest.raises(SuiteFormatError, match="bad.json:2: not JSON"):
+        read_suite(path)
+    path.write_text('{"examples": [{"query": ""}]}')
+    with pytest.raises(SuiteFormatError, match=r"bad.json: examples\[0\]: needs a non-empty"):
+        read_suite(path)
+
+
+RAG_DATASET = {"examples": [
+    {"query": "How many flowers do bees visit a day?", "query_by": {"type": "human"},
+     "reference_contexts": ["Honey bees visit about 5,000 flowers a day. They live in hives."],
+     "reference_answer": "About 5,000 flowers.", "reference_answer_by": {"type": "human"}},
+    {"query": "Where do bees live?", "query_by": None,
+     "reference_contexts": ["Honey bees visit about 5,000 flowers a day. They live in hives."],
+     "reference_answer": "In hives.", "reference_answer_by": None}]}
+
+
+def test_labelled_rag_dataset_suite(tmp_path):
+    path = tmp_path / "rag.json"
+    path.write_text(json.dumps(RAG_DATASET))
+    suite = read_suite(path)
+    assert [c.turns[0].question for c in suite.cases] == ["How many flowers do bees visit a day?",
+                                                          "Where do bees live?"]
+    assert len(suite.documents) == 1
+    (name,) = suite.documents
+    assert all(c.turns[0].source == name for c in suite.cases)
+    assert suite.cases[0].turns[0].answers == ["About 5,000 flowers."]
+    assert suite.cases[0].turns[0].contexts == RAG_DATASET["examples"][0]["reference_contexts"]
+
+
+def test_rag_dataset_runs_end_to_end(tmp_path):
+    from assistant import Assistant
+
+    path = tmp_path / "rag.json"
+    path.write_text(json.dumps(RAG_DATASET))
+    out = tmp_path / "out.json"
+    assert run_suite(Assistant.open(tmp_path / "ix"), str(path), out=str(out), progress=False) == 0
+    summary = json.loads(out.read_text())["summary"]
+    assert summary["context_hit"] == 1.0 and summary["source_recall_at_k"] == 1.0
+    assert summary["passed"] == 1.0
+
+
+def test_source_ranks_recall_and_mrr():
+    from evals.runner import score_turn
+    from evals.suites import Turn
+
+    cites = [{"text": "nothing here", "source": "b.txt"}, {"text": "10,000 troops", "source": "a.txt"}]
+    row = score_turn(Turn("How many?", ["10,000"], True, "a.txt"), {"citations": cites}, 5)
+    assert (row["source_at_1"], row["source_recall_at_k"], row["source_mrr"]) == (False, True, 0.5)
+    assert row["any_citation_contains"] and not row["first_citation_contains"] and row["passed"]
+    row = score_turn(Turn("How many?", ["10,000"], True, "c.txt"), {"citations": cites}, 5)
+    assert (row["source_recall_at_k"], row["source_mrr"]) == (False, 0.0)
+
+
+def test_sample_selects_a_fixed_even_slice():
+    from evals.suites import Case, select_cases
+
+    cases = [Case(str(i), []) for i in range(1380)]
+    picked = select_cases(cases, sample=150)
+    assert len(picked) == 150 and picked[0].id == "0" and picked[1].id == "9"
+    assert [c.id for c in select_cases(cases, sample=150)] == [c.id for c in picked]
+    assert [c.id for c in select_cases(cases, limit=3)] == ["0", "1", "2"]
+
+
+def test_shipped_covidqa_suite_reads_with_its_licence():
+    folder = ROOT / "evals/suites/covidqa"
+    assert (folder / "LICENSE").exists() and (folder / "README.md").exists()
+    suite = read_suite(folder / "covidqa.squad.json")
+    assert len(suite.cases) == 1380 and len(suite.documents) == 98
+    assert all(c.turns[0].source in suite.documents for c in suite.cases)
+
+
+def test_cli_gates_report_and_compare(sample_qa, tmp_path, capsys):
+    from assistant.cli import main
+
+    suite = str(ROOT / "evals/suites/sample.jsonl")
+    index = str(sample_qa.index.folder)
+    first, report = tmp_path / "first.json", tmp_path / "report.html"
+    assert main(["eval", suite, "--index", index, "--out", str(first), "--quiet",
+                 "--fail-under", "passed=0.5", "--fail-over", "false_abstention=50%"]) == 0
+    code = main(["eval", suite, "--index", index, "--quiet", "--compare", str(first),
+                 "--report", str(report), "--fail-under", "passed=1.01"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.err.strip().splitlines()[-1].startswith("citeqa: eval gate failed: passed ")
+    assert "compared with" in captured.out and "0 regressed" in captured.out
+    html = report.read_text()
+    assert "<svg" in html and "gate failed" in html and "Compared with" in html
+
+
+@pytest.mark.parametrize("argv", [["--fail-under", "passed"], ["--fail-under", "passed=x"],
+                                  ["--fail-under", "latency_p95_ms=100"]])
+def test_cli_bad_gate_is_a_usage_error(argv, capsys):
+    from assistant.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["eval", "suite.jsonl", *argv])
+    assert exc.value.code == 2
+    assert "gate" in capsys.readouterr().err
