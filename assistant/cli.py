@@ -161,8 +161,9 @@ def cmd_ask(args) -> int:
 def cmd_chat(args) -> int:
     from assistant.errors import CiteqaError
 
-    qa = _assistant(args)
-    print("Ask about your documents; an empty line or Ctrl-D ends.", file=sys.stderr)
+    conversation = _assistant(args).chat()
+    print("Ask about your documents; follow-up questions are understood in context. "
+          "An empty line or Ctrl-D ends.", file=sys.stderr)
     while True:
         try:
             question = input("? ")
@@ -171,7 +172,7 @@ def cmd_chat(args) -> int:
         if not question.strip():
             return 0
         try:
-            _print_answer(qa.ask(question, top_k=args.top_k))
+            _print_answer(conversation.ask(question, top_k=args.top_k))
         except CiteqaError as exc:
             print(f"citeqa: {exc}", file=sys.stderr)
 

@@ -6,6 +6,8 @@ import time
 from functools import cached_property
 from pathlib import Path
 
+from assistant.conversation import Conversation, resolve
+from assistant.cues import answer_kind
 from assistant.errors import EmptyQuestionError, NoIndexError
 from assistant.extract import Weights, score_sentences, select
 from assistant.retrieval import HybridRetriever, page_of, to_passage
@@ -70,17 +72,22 @@ class Assistant:
         return [to_passage(h, page_of(self.index.docstore.pages(h.chunk.source), h.chunk.start))
                 for h in hits]
 
-    def ask(self, question: str, top_k: int | None = None) -> Answer:
-        """Answer with the best-supported sentences, or abstain when the documents do not say."""
+    def ask(self, question: str, top_k: int | None = None,
+            history: list[str] | None = None) -> Answer:
+        """Answer with the best-supported sentences, or abstain when the documents do not say.
+        ``history`` holds the conversation's earlier questions, for follow-ups."""
         started = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
         self._require_index()
-        vector = self.index.embedder.embed_query(question)
-        hits = self.retriever.search(question, top_k or self.settings.top_k, vector=vector)
+        resolved = resolve(question, history or [])
+        text = resolved.search_text
+        vector = self.index.embedder.embed_query(text)
+        hits = self.retriever.search(text, top_k or self.settings.top_k, vector=vector)
         retrieved = time.perf_counter()
-        idf = self.index.keyword.idf(terms(question))
-        scored = score_sentences(question, vector, hits, idf, self.weights)
-        chosen = select(question, scored, self.weights, self.index.docstore)
+        idf = self.index.keyword.idf(terms(text))
+        kind = resolved.kind or answer_kind(question)
+        scored = score_sentences(text, vector, hits, idf, self.weights, kind=kind, focus=question)
+        chosen = select(kind, scored, self.weights, self.index.docstore)
         citations = [
             Citation(i, s.source, s.text, s.start, s.end, s.score, s.highlight,
                      page_of(self.index.docstore.pages(s.source), s.start))
@@ -91,6 +98,10 @@ class Assistant:
         timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000,
                    "total": (done - started) * 1000}
         return Answer(question, text, citations, not citations, timings)
+
+    def chat(self, history: list[str] | None = None) -> Conversation:
+        """A conversation: ``conv.ask(...)`` answers follow-up questions in context."""
+        return Conversation(self, history)
 
     def as_retriever(self, top_k: int | None = None):
         """A llama-index BaseRetriever over this index (NodeWithScore results)."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.cues import answer_kind, find_answer
+from assistant.cues import find_answer
 from assistant.retrieval import Hit
 from index.docstore import DocStore
 from index.sentences import SENTENCE_END
@@ -74,17 +74,20 @@ def term_positions(text: str, question_terms: set[str]) -> list[int]:
 
 
 def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
-                    idf: dict[str, float], weights: Weights) -> list[Scored]:
-    """Every sentence of the hits, scored, best first (a sentence in two chunks counts once)."""
-    kind = answer_kind(question)
+                    idf: dict[str, float], weights: Weights, kind: str | None = None,
+                    focus: str | None = None) -> list[Scored]:
+    """Every sentence of the hits, scored, best first (a sentence in two chunks counts once);
+    ``kind`` is the kind of answer wanted (see cues.answer_kind); answer phrases are sought
+    near the words of ``focus`` (the user's own question when ``question`` was expanded with
+    the conversation's topic)."""
     q_terms = terms(question)
-    q_term_set = set(q_terms)
     q_pairs = set(zip(q_terms, q_terms[1:]))
+    focus_terms = set(terms(focus)) if focus else set(q_terms)
     top = max((h.score for h in hits), default=1.0) or 1.0
     best: dict[tuple[str, int, int], Scored] = {}
 
     def avoid(span_text: str) -> bool:  # an "answer" made of the question's own words
-        return bool(set(terms(span_text)) & q_term_set) and not any(c.isdigit() for c in span_text)
+        return bool(set(terms(span_text)) & focus_terms) and not any(c.isdigit() for c in span_text)
 
     for hit in hits:
         chunk = hit.chunk
@@ -97,7 +100,7 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
             s_terms = terms(text)
             lex = lexical_coverage(q_terms, set(s_terms), idf)
             pairs = len(q_pairs & set(zip(s_terms, s_terms[1:]))) / len(q_pairs) if q_pairs else 0
-            span = find_answer(kind, text, term_positions(text, q_term_set), avoid)
+            span = find_answer(kind, text, term_positions(text, focus_terms), avoid)
             score = (weights.dense * float(d) + weights.lexical * lex + weights.phrase * pairs
                      + weights.passage * passage + (weights.kind if span else 0.0))
             if len(set(s_terms)) < 3 or not text.endswith(SENTENCE_END):
@@ -118,11 +121,11 @@ def supported(scored: list[Scored], weights: Weights) -> bool:
             or (best.lexical >= weights.min_lexical and best.dense >= weights.floor_dense))
 
 
-def widen(s: Scored, question: str, weights: Weights, docstore: DocStore) -> Scored:
+def widen(s: Scored, kind: str | None, weights: Weights, docstore: DocStore) -> Scored:
     """Cite the sentences after the best one too (up to ``widen_to`` characters, at least one
     when the sentence is short), unless the question names a kind of answer this sentence
     holds: answers often follow the sentence that restates the question."""
-    if answer_kind(question) and s.highlight:
+    if kind and s.highlight:
         return s
     end = s.end
     for i, next_end in enumerate(docstore.sentence_ends_after(s.source, s.end)):
@@ -135,17 +138,17 @@ def widen(s: Scored, question: str, weights: Weights, docstore: DocStore) -> Sco
     return replace(s, end=end, text=docstore.span(s.source, s.start, end))
 
 
-def select(question: str, scored: list[Scored], weights: Weights, docstore: DocStore
+def select(kind: str | None, scored: list[Scored], weights: Weights, docstore: DocStore
            ) -> list[Scored]:
     """The best sentence and those close enough to it; [] when the evidence is too weak."""
     if not scored or not supported(scored, weights):
         return []
     best = scored[0].score
-    chosen = [widen(scored[0], question, weights, docstore)]
+    chosen = [widen(scored[0], kind, weights, docstore)]
     for s in scored[1:]:
         if len(chosen) >= weights.max_sentences or s.score < best * weights.keep_ratio:
             break
         if any(s.source == c.source and s.start < c.end and c.start < s.end for c in chosen):
             continue
-        chosen.append(widen(s, question, weights, docstore))
+        chosen.append(widen(s, kind, weights, docstore))
     return chosen

@@ -76,6 +76,20 @@ def _text(data: dict, key: str) -> str:
     return value
 
 
+def _history(data: dict) -> list[str]:
+    """Earlier questions of the conversation: strings or {"question": ...} objects."""
+    value = data.get("history") or []
+    if not isinstance(value, list):
+        raise BadRequest('"history" must be a list of earlier questions')
+    questions = []
+    for item in value:
+        text = item.get("question") if isinstance(item, dict) else item
+        if not isinstance(text, str):
+            raise BadRequest('"history" items must be strings or {"question": "..."} objects')
+        questions.append(text)
+    return questions
+
+
 def _top_k(data: dict) -> int | None:
     """The optional top_k field (1..50)."""
     value = data.get("top_k")
@@ -128,8 +142,8 @@ def create_app(qa: Assistant) -> FastAPI:
     @app.post("/api/ask")
     async def ask(request: Request):
         data = await _body(request)
-        question, top_k = _text(data, "question"), _top_k(data)
-        return await _threaded(lambda: qa.ask(question, top_k=top_k).to_dict())
+        question, top_k, history = _text(data, "question"), _top_k(data), _history(data)
+        return await _threaded(lambda: qa.ask(question, top_k=top_k, history=history).to_dict())
 
     @app.post("/api/retrieve")
     async def retrieve(request: Request):

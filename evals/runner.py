@@ -20,7 +20,8 @@ class System(Protocol):
 
     def ingest(self, paths: list[str]) -> Any: ...
 
-    def ask(self, question: str, top_k: int | None = None) -> Any: ...
+    def ask(self, question: str, top_k: int | None = None,
+            history: list[str] | None = None) -> Any: ...
 
 
 def source_ranks(turn, citations: list[dict]) -> dict:
@@ -126,7 +127,11 @@ def evaluate(system: System, cases: list[Case], top_k: int | None = None,
         turn_rows = []
         for turn in case.turns:
             started = time.perf_counter()
-            result = system.ask(turn.question, top_k=top_k).to_dict()
+            history = [t.question for t in case.turns[:len(turn_rows)]]
+            if history:
+                result = system.ask(turn.question, top_k=top_k, history=history).to_dict()
+            else:
+                result = system.ask(turn.question, top_k=top_k).to_dict()
             turn_rows.append(score_turn(turn, result, (time.perf_counter() - started) * 1000))
         row = {"id": case.id, **turn_rows[-1]}
         if len(turn_rows) > 1:

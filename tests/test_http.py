@@ -63,12 +63,24 @@ def test_ask_top_k_and_abstention(base):
     ({"question": "How many troops?", "top_k": 0}, "top_k"),
     ({"question": "How many troops?", "top_k": "5"}, "top_k"),
     ({"question": "x" * 5000}, "limit"),
+    ({"question": "How many?", "history": "troops"}, '"history"'),
+    ({"question": "How many?", "history": [42]}, '"history"'),
 ])
 def test_bad_ask_requests_get_400_with_an_error(base, body, words):
     status, data = call(f"{base}/api/ask", body, {"Content-Type": "application/json"})
     assert status == 400
     assert set(data) == {"error"} and words in data["error"]
     assert "Traceback" not in data["error"]
+
+
+def test_ask_with_history_answers_the_follow_up(base):
+    status, data = call(f"{base}/api/ask", {
+        "question": "How many personnel?",
+        "history": [{"question": "How much does Canada's plan cost?"}]})
+    assert status == 200, data
+    first = data["citations"][0]
+    a, b = first["highlight"]
+    assert first["text"][a:b] == "Nearly 10,000 frontline personnel"
 
 
 def test_retrieve_returns_passages(base):

@@ -1,0 +1,93 @@
+"""Conversations without an LLM: a follow-up question borrows what the conversation is about."""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+
+from assistant.cues import answer_kind
+from index.textproc import WORD, stopwords
+
+# Words that point back at something said before, and openings of elliptical questions.
+_POINTERS = re.compile(
+    r"\b(?:it|its|they|them|their|theirs|this|that|these|those|he|him|his|she|her|hers|"
+    r"there|such|same|other|former|latter)\b", re.IGNORECASE)
+_ELLIPSIS = re.compile(r"^\s*(?:and|but|also|so|or|what about|how about|and what about|what of)\b",
+                       re.IGNORECASE)
+MAX_OWN_WORDS = 1   # a question with this few content words of its own leans on the context
+MAX_TOPIC_WORDS = 12
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A question as asked, the topic it borrows (or ""), and the answer kind it inherits."""
+
+    question: str
+    topic: str = ""
+    kind: str | None = None
+
+    @property
+    def search_text(self) -> str:
+        """What retrieval and sentence scoring read: the question, then the borrowed topic."""
+        return f"{self.question} {self.topic}".strip()
+
+
+def content_words(text: str) -> list[str]:
+    """The words of ``text`` that are not stop or question words, in order, without repeats."""
+    stops = stopwords()
+    seen: dict[str, None] = {}
+    for word in WORD.findall(text):
+        if word.lower() not in stops:
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether a question leans on what came before (pronouns, "and …?", or almost no words)."""
+    return bool(_POINTERS.search(question) or _ELLIPSIS.match(question)
+                or len(content_words(question)) <= MAX_OWN_WORDS)
+
+
+def resolve(question: str, history: list[str]) -> Resolved:
+    """Resolve ``question`` against the previous questions of the conversation (oldest first)."""
+    previous: Resolved | None = None
+    for earlier in history:
+        previous = _resolve_one(earlier, previous)
+    return _resolve_one(question, previous)
+
+
+def _resolve_one(question: str, previous: Resolved | None) -> Resolved:
+    if previous is None or not is_follow_up(question):
+        return Resolved(question)
+    own = {w.lower() for w in content_words(question)}
+    topic = [w for w in content_words(previous.search_text) if w.lower() not in own]
+    if _names(question):  # "And Canada?": a name of its own replaces the topic's names
+        topic = [w for w in topic if not w[:1].isupper()]
+    kind = answer_kind(question) or (answer_kind(previous.question) if _ELLIPSIS.match(question)
+                                     else None)
+    return Resolved(question, " ".join(topic[:MAX_TOPIC_WORDS]), kind)
+
+
+def _names(question: str) -> list[str]:
+    """Capitalized content words after the first word (which is capitalized anyway)."""
+    stops = stopwords()
+    return [w for w in WORD.findall(question)[1:] if w[:1].isupper() and w.lower() not in stops]
+
+
+class Conversation:
+    """A conversation with an Assistant: ``ask`` answers follow-ups in context."""
+
+    def __init__(self, assistant, history: list[str] | None = None):
+        self.assistant = assistant
+        self.history: list[str] = list(history or [])
+
+    def ask(self, question: str, top_k: int | None = None):
+        """Answer ``question`` in the light of the conversation so far; remember it."""
+        answer = self.assistant.ask(question, top_k=top_k, history=self.history)
+        self.history.append(answer.question)
+        return answer
+
+    def __deepcopy__(self, memo) -> Conversation:
+        """Copies share the Assistant (its model and stores) and copy only the history."""
+        return Conversation(self.assistant, copy.deepcopy(self.history, memo))

@@ -1,0 +1,61 @@
+"""Follow-up questions without an LLM: resolved against the conversation's topic."""
+
+import copy
+
+import pytest
+
+from assistant.conversation import is_follow_up, resolve
+
+
+@pytest.mark.parametrize("question, follow_up", [
+    ("How many personnel?", True),
+    ("And in Canada?", True),
+    ("Where is he based?", True),
+    ("What about the tariffs?", True),
+    ("What is the capital of France?", False),
+    ("How much does Canada's plan cost?", False),
+])
+def test_follow_up_detection(question, follow_up):
+    assert is_follow_up(question) is follow_up
+
+
+def test_resolve_borrows_topic_and_kind():
+    r = resolve("How many personnel?", ["How much does Canada's plan cost?"])
+    assert r.topic == "Canada plan cost" and r.kind == "quantity"
+    assert r.search_text == "How many personnel? Canada plan cost"
+    assert resolve("And in Canada?", ["How many troops?"]).kind == "quantity"
+    # a name of its own replaces the names the topic held
+    assert resolve("And Canada?", ["How many soldiers did Mexico send?"]).topic == "soldiers send"
+    # the first question and standalone ones borrow nothing
+    assert resolve("How many troops?", []).topic == ""
+    assert resolve("What is the capital of France?", ["How many troops?"]).topic == ""
+    # a chain keeps the topic alive
+    assert "Canada" in resolve("Who announced it?", ["How much is Canada's plan?",
+                                                     "How many personnel?"]).topic
+
+
+def test_conversation_answers_follow_ups(sample_qa):
+    conv = sample_qa.chat()
+    first = conv.ask("How much does Canada's plan cost?")
+    assert "$1.3 billion" in first.citations[0].text
+    second = conv.ask("How many personnel?")
+    c = second.citations[0]
+    assert c.text[c.highlight[0]:c.highlight[1]] == "Nearly 10,000 frontline personnel"
+    assert second.question == "How many personnel?"
+    assert conv.history == ["How much does Canada's plan cost?", "How many personnel?"]
+    # the same follow-up with no conversation is a different question
+    alone = sample_qa.ask("How many personnel?")
+    assert alone.abstained or alone.citations[0].highlight != c.highlight
+
+
+def test_history_argument_equals_conversation(sample_qa):
+    via_history = sample_qa.ask("How many?", history=["When did Mexico send soldiers to the border?"])
+    assert "hundreds of soldiers" in via_history.citations[0].text
+
+
+def test_conversation_copies_share_the_assistant(sample_qa):
+    conv = sample_qa.chat(["How many troops?"])
+    clone = copy.deepcopy(conv)
+    assert clone.assistant is sample_qa and clone.history == conv.history
+    clone.history.append("x")
+    assert conv.history == ["How many troops?"]
