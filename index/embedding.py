@@ -92,6 +92,9 @@ class Embedder:
         self.weights_hash  # noqa: B018 - verify before loading
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar in citeqa's output
 
         device = self._device
         if device is None:
