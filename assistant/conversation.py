@@ -15,6 +15,10 @@ _POINTERS = re.compile(
     r"there|such|same|other|former|latter)\b", re.IGNORECASE)
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|also|so|or|what about|how about|and what about|what of)\b",
                        re.IGNORECASE)
+# "What is the size of X?": the attribute asked about ("size") is not what the talk is about (X).
+_ATTRIBUTE = re.compile(
+    r"^\s*(?:what|which|how)\s+(?:is|are|was|were|many|much)\s+(?:the\s+|a\s+|an\s+)?"
+    r"((?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:of|for|in|among|on|at)\s+", re.IGNORECASE)
 MAX_OWN_WORDS = 1   # a question with this few content words of its own leans on the context
 MAX_TOPIC_WORDS = 12
 
@@ -61,6 +65,9 @@ def _resolve_one(question: str, previous: Resolved | None) -> Resolved:
     if previous is None or not is_follow_up(question):
         return Resolved(question)
     own = {w.lower() for w in content_words(question)}
+    attribute = _ATTRIBUTE.match(previous.question)
+    if attribute:
+        own |= {w.lower() for w in attribute.group(1).split()}
     topic = [w for w in content_words(previous.search_text) if w.lower() not in own]
     if _names(question):  # "And Canada?": a name of its own replaces the topic's names
         topic = [w for w in topic if not w[:1].isupper()]

@@ -26,6 +26,9 @@ def test_resolve_borrows_topic_and_kind():
     assert resolve("And in Canada?", ["How many troops?"]).kind == "quantity"
     # a name of its own replaces the names the topic held
     assert resolve("And Canada?", ["How many soldiers did Mexico send?"]).topic == "soldiers send"
+    # the attribute asked before ("size of …") is not the topic
+    assert resolve("How many nucleotides does it contain?",
+                   ["What is the size of bovine coronavirus?"]).topic == "bovine coronavirus"
     # the first question and standalone ones borrow nothing
     assert resolve("How many troops?", []).topic == ""
     assert resolve("What is the capital of France?", ["How many troops?"]).topic == ""
