@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer one question with citations")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
-    p.add_argument("--top-k", type=int, help="passages to retrieve (default 5)")
+    p.add_argument("--top-k", type=int, help="chunks searched for the answer (default 10)")
     _common(p)
 
     p = sub.add_parser("chat", help="a conversation in the terminal")
