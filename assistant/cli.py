@@ -7,7 +7,7 @@ import json
 import sys
 
 EPILOG = """environment: CITEQA_INDEX, CITEQA_EMBED_MODEL, CITEQA_CHROMA_URL, CITEQA_PORT, CITEQA_AUTH,
-CITEQA_LLM_URL, CITEQA_LLM_MODEL, CITEQA_LLM_API_KEY (each also an option).
+CITEQA_LLM_URL, CITEQA_LLM_MODEL, CITEQA_LLM_API_KEY, CITEQA_LLM_TIMEOUT (each also an option).
 exit status: 0 ok, 1 user error, 2 usage."""
 
 
@@ -16,6 +16,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--embed-model", help="embedding model: a local path or a model name "
                         "(default: the bundled all-MiniLM-L6-v2)")
     parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
+
+
+def _llm(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("LLM mode (off unless --llm-url or $CITEQA_LLM_URL is set)")
+    group.add_argument("--llm-url", help="an OpenAI-compatible base URL, e.g. Ollama's "
+                       "http://localhost:11434/v1")
+    group.add_argument("--llm-model", help="the model to ask, e.g. llama3.2")
+    group.add_argument("--llm-api-key", help="API key, if the endpoint needs one")
+    group.add_argument("--llm-timeout", type=float, metavar="SECONDS",
+                       help="wait this long for the LLM, then answer extractively (default 60)")
 
 
 def _gate(under: bool):
@@ -51,10 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
     p.add_argument("--top-k", type=int, help="chunks searched for the answer (default 10)")
     _common(p)
+    _llm(p)
 
     p = sub.add_parser("chat", help="a conversation in the terminal")
     p.add_argument("--top-k", type=int)
     _common(p)
+    _llm(p)
 
     p = sub.add_parser("eval", help="score the assistant on a suite of questions",
                        description="Suites: citeqa JSONL, CSV (question,answer[,source]), SQuAD "
@@ -80,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _common(p)
+    _llm(p)
 
     p = sub.add_parser("bench", help="measure ingest throughput, ask latency and memory",
                        description="Ingest CORPUS (folders, files, or a suite whose documents "
@@ -98,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default $CITEQA_PORT or 7860)")
     _common(p)
+    _llm(p)
 
     p = sub.add_parser("docs", help="list indexed documents, or remove one")
     p.add_argument("action", nargs="?", choices=["list", "remove"], default="list")
@@ -110,8 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _assistant(args):
     from assistant.core import Assistant
 
+    llm = {k: getattr(args, k, None) for k in ("llm_url", "llm_model", "llm_api_key", "llm_timeout")}
     return Assistant.open(index=args.index, embed_model=args.embed_model,
-                          chroma_url=args.chroma_url)
+                          chroma_url=args.chroma_url, **llm)
 
 
 def _progress(quiet: bool):
@@ -142,19 +157,37 @@ def cmd_ingest(args) -> int:
     return 0
 
 
-def _print_answer(answer) -> None:
-    print(answer.text)
+def _print_answer(answer, streamed: str = "") -> None:
+    """The answer (unless it was streamed as is), its sources, and any warning."""
+    for warning in answer.warnings:
+        print(f"citeqa: warning: {warning}", file=sys.stderr)
+    if streamed:
+        print()
+    if " ".join(streamed.split()) != " ".join(answer.text.split()):
+        print(answer.text)
     for c in answer.citations:
         where = f"p. {c.page}" if c.page else f"chars {c.start}-{c.end}"
         print(f"  [{c.id}] {c.source} ({where})")
 
 
+def _stream(items) -> tuple:
+    """Print a streamed answer as it arrives; return (the Answer, the text printed)."""
+    printed: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            printed.append(item)
+            print(item, end="", flush=True)
+        else:
+            return item, "".join(printed)
+    raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
+
+
 def cmd_ask(args) -> int:
-    answer = _assistant(args).ask(args.question, top_k=args.top_k)
+    qa = _assistant(args)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+        print(json.dumps(qa.ask(args.question, top_k=args.top_k).to_dict(), ensure_ascii=False))
     else:
-        _print_answer(answer)
+        _print_answer(*_stream(qa.ask_stream(args.question, top_k=args.top_k)))
     return 0
 
 
@@ -172,7 +205,7 @@ def cmd_chat(args) -> int:
         if not question.strip():
             return 0
         try:
-            _print_answer(conversation.ask(question, top_k=args.top_k))
+            _print_answer(*_stream(conversation.ask_stream(question, top_k=args.top_k)))
         except CiteqaError as exc:
             print(f"citeqa: {exc}", file=sys.stderr)
 

@@ -25,16 +25,19 @@ MAX_TOPIC_WORDS = 12
 
 @dataclass(frozen=True)
 class Resolved:
-    """A question as asked, the topic it borrows (or ""), and the answer kind it inherits."""
+    """A question as asked, the topic it borrows (or ""), the answer kind it inherits, and (in
+    LLM mode) the LLM's standalone rewrite of it."""
 
     question: str
     topic: str = ""
     kind: str | None = None
+    standalone: str = ""
 
     @property
     def search_text(self) -> str:
-        """What retrieval and sentence scoring read: the question, then the borrowed topic."""
-        return f"{self.question} {self.topic}".strip()
+        """What retrieval and sentence scoring read: the standalone rewrite when there is one,
+        else the question, then the borrowed topic."""
+        return self.standalone or f"{self.question} {self.topic}".strip()
 
 
 def content_words(text: str) -> list[str]:
@@ -94,6 +97,13 @@ class Conversation:
         answer = self.assistant.ask(question, top_k=top_k, history=self.history)
         self.history.append(answer.question)
         return answer
+
+    def ask_stream(self, question: str, top_k: int | None = None):
+        """Like ``ask``, streaming the generated text first (see Assistant.ask_stream)."""
+        for item in self.assistant.ask_stream(question, top_k=top_k, history=self.history):
+            if not isinstance(item, str):
+                self.history.append(item.question)
+            yield item
 
     def __deepcopy__(self, memo) -> Conversation:
         """Copies share the Assistant (its model and stores) and copy only the history."""

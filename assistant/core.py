@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
-from assistant.conversation import Conversation, resolve
+from assistant import generate
+from assistant.conversation import Conversation, Resolved, is_follow_up, resolve
 from assistant.cues import answer_kind
-from assistant.errors import EmptyQuestionError, NoIndexError
+from assistant.errors import EmptyQuestionError, LLMError, NoIndexError
 from assistant.extract import Weights, score_sentences, select
 from assistant.retrieval import HybridRetriever, page_of, to_passage
 from assistant.settings import Settings
@@ -72,14 +74,35 @@ class Assistant:
         return [to_passage(h, page_of(self.index.docstore.pages(h.chunk.source), h.chunk.start))
                 for h in hits]
 
+    @cached_property
+    def llm(self):
+        """The LLM client when ``llm_url`` is set (LLM mode), else None (extractive answers)."""
+        if not self.settings.llm_url:
+            return None
+        from assistant.llm import LLMClient
+
+        return LLMClient(self.settings.llm_url, self.settings.llm_model, self.settings.llm_api_key,
+                         timeout=self.settings.llm_timeout)
+
     def ask(self, question: str, top_k: int | None = None,
             history: list[str] | None = None) -> Answer:
-        """Answer with the best-supported sentences, or abstain when the documents do not say.
+        """Answer with the best-supported sentences (or, in LLM mode, a generated answer whose
+        every sentence cites a retrieved passage); abstain when the documents do not say.
         ``history`` holds the conversation's earlier questions, for follow-ups."""
+        for item in self.ask_stream(question, top_k, history):
+            if isinstance(item, Answer):
+                return item
+        raise AssertionError("ask_stream ended without an answer")  # pragma: no cover
+
+    def ask_stream(self, question: str, top_k: int | None = None,
+                   history: list[str] | None = None) -> Iterator[str | Answer]:
+        """Like ``ask``, but yields the generated answer's text as it arrives (LLM mode), then
+        the final Answer (its text may differ from the stream: markers are checked at the end)."""
         started = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
         self._require_index()
-        resolved = resolve(question, history or [])
+        warnings: list[str] = []
+        resolved = self._resolve(question, history or [], warnings)
         text = resolved.search_text
         vector = self.index.embedder.embed_query(text)
         hits = self.retriever.search(text, top_k or self.settings.top_k, vector=vector)
@@ -88,16 +111,72 @@ class Assistant:
         kind = resolved.kind or answer_kind(question)
         scored = score_sentences(text, vector, hits, idf, self.weights, kind=kind, focus=question)
         chosen = select(kind, scored, self.weights, self.index.docstore)
+        timings = {"retrieve": (retrieved - started) * 1000}
+        if chosen and self.llm is not None:
+            try:
+                answer = yield from self._generate(question, resolved, hits, scored, timings)
+                answer.timings["total"] = (time.perf_counter() - started) * 1000
+                answer.warnings = warnings + answer.warnings
+                yield answer
+                return
+            except LLMError as exc:
+                warnings.append(f"{exc}; showing the extractive answer instead")
+        answer = self._extractive(question, chosen)
+        done = time.perf_counter()
+        timings.update(answer=(done - retrieved) * 1000, total=(done - started) * 1000)
+        answer.timings, answer.warnings = timings, warnings
+        if self.llm is not None:
+            answer.mode = "extractive"
+        yield answer
+
+    def _resolve(self, question: str, history: list[str], warnings: list[str]) -> Resolved:
+        """The question in the conversation's context: the LLM rewrites a follow-up when it
+        can; the rules of conversation.resolve do otherwise."""
+        rules = resolve(question, history)
+        if self.llm is None or not history or not is_follow_up(question):
+            return rules
+        try:
+            rewritten = " ".join(self.llm.complete("", generate.condense_prompt(question, history))
+                                 .split())[:self.settings.max_question_chars]
+        except LLMError as exc:
+            warnings.append(f"{exc}; the follow-up was resolved without it")
+            return rules
+        return Resolved(question, rules.topic, rules.kind, standalone=rewritten)
+
+    def _extractive(self, question: str, chosen) -> Answer:
         citations = [
             Citation(i, s.source, s.text, s.start, s.end, s.score, s.highlight,
                      page_of(self.index.docstore.pages(s.source), s.start))
             for i, s in enumerate(chosen, 1)
         ]
         text = " ".join(f"{c.text} [{c.id}]" for c in citations) if citations else NO_ANSWER
-        done = time.perf_counter()
-        timings = {"retrieve": (retrieved - started) * 1000, "answer": (done - retrieved) * 1000,
-                   "total": (done - started) * 1000}
-        return Answer(question, text, citations, not citations, timings)
+        return Answer(question, text, citations, not citations)
+
+    def _generate(self, question: str, resolved: Resolved, hits, scored, timings):
+        """LLM mode: stream the reply, then check its markers and cite the passages they name."""
+        started = time.perf_counter()
+        hits = hits[:self.settings.llm_passages]
+        ask_as = resolved.standalone or (f"{question} (earlier questions were about: "
+                                         f"{resolved.topic})" if resolved.topic else question)
+        system, user = generate.build_prompt(ask_as, hits)
+        reply, shown = yield from generate.stream_reply(self.llm, system, user, len(hits))
+        draft, support = generate.parse_reply(reply, hits, self.index.embedder.embed,
+                                              self.index.keyword.idf, shown)
+        timings["generate"] = (time.perf_counter() - started) * 1000
+        if draft.abstained:
+            return Answer(question, NO_ANSWER, [], True, timings, mode="llm")
+        cited = generate.cite(draft, support, scored, self.weights, self.index.docstore)
+        if not cited:
+            raise LLMError("the LLM's answer cites none of the passages")
+        citations = [Citation(n, s.source, s.text, s.start, s.end, s.score, s.highlight,
+                              page_of(self.index.docstore.pages(s.source), s.start))
+                     for n, s in cited]
+        warnings = []
+        if draft.unsupported:
+            warnings.append(f"{draft.unsupported} sentence(s) of the answer match no passage: "
+                            f"marked {generate.UNSUPPORTED}")
+        return Answer(question, draft.text, citations, False, timings, mode="llm",
+                      warnings=warnings)
 
     def chat(self, history: list[str] | None = None) -> Conversation:
         """A conversation: ``conv.ask(...)`` answers follow-up questions in context."""

@@ -17,11 +17,15 @@ class NoIndexError(CiteqaError):
     """The index folder holds no index yet."""
 
 
+class LLMError(CiteqaError):
+    """The LLM endpoint failed (down, too slow, an error); answers fall back to extraction."""
+
+
 class SuiteError(CiteqaError):
     """An eval suite file is malformed."""
 
 
 __all__ = [
-    "CiteqaError", "EmptyQuestionError", "IndexCorruptError", "IndexMismatchError", "LoadError",
-    "ModelError", "NoIndexError", "SuiteError",
+    "CiteqaError", "EmptyQuestionError", "IndexCorruptError", "IndexMismatchError", "LLMError",
+    "LoadError", "ModelError", "NoIndexError", "SuiteError",
 ]

@@ -17,9 +17,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str | None = Field(None, description="user:password for the UI")
-    llm_url: str | None = None
-    llm_model: str | None = None
-    llm_api_key: str | None = None
+    llm_url: str | None = Field(None, description="OpenAI-compatible base URL: turns on LLM mode")
+    llm_model: str | None = Field(None, description="the LLM's model name")
+    llm_api_key: str | None = Field(None, description="API key for the LLM endpoint, if it needs one")
+    llm_timeout: float = Field(60.0, gt=0, description="seconds to wait for the LLM before "
+                               "falling back to the extractive answer")
+    llm_passages: int = Field(6, ge=1, le=20, description="retrieved passages shown to the LLM")
     top_k: int = Field(10, ge=1, le=50, description="passages retrieved per question")
     max_question_chars: int = 2000
     max_upload_mb: int = Field(50, ge=1, description="largest file the UI accepts, in MB")

@@ -58,9 +58,17 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     abstained: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    mode: str | None = None  # "llm" or "extractive" when an LLM is configured; None otherwise
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        """The ``ask --json`` object."""
-        return {"question": self.question, "answer": self.text, "abstained": self.abstained,
+        """The ``ask --json`` object; ``mode`` and ``warnings`` appear only when an LLM is
+        configured or something went wrong, so the extractive shape stays as it was."""
+        data = {"question": self.question, "answer": self.text, "abstained": self.abstained,
                 "citations": [c.to_dict() for c in self.citations],
                 "timings_ms": {k: round(v, 1) for k, v in self.timings.items()}}
+        if self.mode:
+            data["mode"] = self.mode
+        if self.warnings:
+            data["warnings"] = list(self.warnings)
+        return data

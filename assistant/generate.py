@@ -1,0 +1,255 @@
+"""LLM mode: number the retrieved passages, ask for [n] markers, and keep only markers that hold.
+
+The reply streams through a MarkerFilter, which drops markers that point at no passage and
+renumbers the rest by first use. Once the reply is complete, each sentence without a marker gets
+the passage it is most similar to, or is marked unsupported; each cited passage is narrowed to
+the sentences that bear on the answer, so a citation still quotes the document exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import prompts
+from assistant.extract import Scored, Weights, lexical_coverage, widen
+from assistant.retrieval import Hit
+from index.docstore import DocStore
+from index.sentences import SENTENCE_END, split_sentences
+from index.textproc import terms
+
+MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_OPEN_MARKER = re.compile(r"\[[\d,;\s]*")
+_LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+\])+\s*")
+_TAG = re.compile(r"<(/?)(passage)", re.IGNORECASE)
+UNSUPPORTED = "[?]"
+NO_ANSWER_REPLY = "do not answer this question"
+LEXICAL_WEIGHT = 0.8  # as in extractive scoring (extract.Weights.lexical) …
+FRAGMENT_PENALTY = 0.2  # … and titles, bylines and headings are rarely what a claim rests on
+MIN_CLAIM_SUPPORT = 0.5  # an unmarked sentence this well supported by a passage's sentence cites it
+
+
+class MarkerFilter:
+    """Streams text through, holding back each ``[...]`` until it closes: markers that point at
+    one of ``count`` passages are renumbered in order of first use, the others dropped."""
+
+    def __init__(self, count: int):
+        self.count = count
+        self.shown: dict[int, int] = {}  # passage number -> number shown in the answer
+        self._held = ""
+
+    def feed(self, text: str) -> str:
+        """The part of the stream that can be shown now."""
+        self._held += text
+        out: list[str] = []
+        while self._held:
+            i = self._held.find("[")
+            if i < 0:
+                out.append(self._held)
+                self._held = ""
+                break
+            out.append(self._held[:i])
+            rest = self._held[i:]
+            j = rest.find("]")
+            if j < 0:
+                if _OPEN_MARKER.fullmatch(rest) and len(rest) <= 24:
+                    self._held = rest  # maybe a marker: wait for the rest of it
+                    break
+                out.append("[")
+                self._held = rest[1:]
+                continue
+            token = rest[:j + 1]
+            marker = MARKER.fullmatch(token)
+            out.append(self._renumber(marker.group(1)) if marker else token)
+            self._held = rest[j + 1:]
+        return "".join(out)
+
+    def flush(self) -> str:
+        """Whatever is still held back at the end of the stream."""
+        held, self._held = self._held, ""
+        return held
+
+    def _renumber(self, numbers: str) -> str:
+        kept: list[int] = []
+        for raw in re.findall(r"\d+", numbers):
+            n = int(raw)
+            if 1 <= n <= self.count:
+                shown = self.shown.setdefault(n, len(self.shown) + 1)
+                if shown not in kept:
+                    kept.append(shown)
+        return "".join(f"[{k}]" for k in kept)
+
+
+def format_passages(hits: list[Hit]) -> str:
+    """The passages as numbered, quoted blocks; a document cannot close the block early."""
+    blocks = []
+    for n, hit in enumerate(hits, 1):
+        text = _TAG.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", hit.chunk.text)
+        source = hit.chunk.source.replace('"', "'")
+        blocks.append(f'[{n}] <passage id="{n}" source="{source}">\n{text}\n</passage>')
+    return "\n\n".join(blocks)
+
+
+def build_prompt(question: str, hits: list[Hit]) -> tuple[str, str]:
+    """The (system, user) messages of the answer prompt."""
+    return (prompts.load("answer_system").render(),
+            prompts.load("answer").render(passages=format_passages(hits), question=question))
+
+
+def condense_prompt(question: str, history: list[str]) -> str:
+    """The prompt that rewrites a follow-up as a standalone question."""
+    lines = "\n".join(f"- {q}" for q in history[-6:])
+    return prompts.load("condense").render(history=lines, question=question)
+
+
+@dataclass
+class Claim:
+    """A sentence of the generated answer and the shown numbers of the passages it cites."""
+
+    text: str
+    cites: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Draft:
+    """A parsed reply: claims, the passages they cite, and what could not be supported."""
+
+    claims: list[Claim]
+    passage_of: dict[int, int]  # shown number -> passage number (1-based)
+    abstained: bool = False
+    unsupported: int = 0
+
+    @property
+    def text(self) -> str:
+        parts = []
+        for c in self.claims:
+            marks = "".join(f"[{n}]" for n in c.cites) or UNSUPPORTED
+            body = MARKER.sub("", c.text)
+            body = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(body.split()))
+            parts.append(_attach(body, marks))
+        return " ".join(parts)
+
+
+def _attach(sentence: str, marks: str) -> str:
+    """Put the markers before the sentence's closing punctuation."""
+    m = re.search(r"[.!?]+[\"”’)]*$", sentence)
+    if m:
+        return f"{sentence[:m.start()]} {marks}{sentence[m.start():]}"
+    return f"{sentence} {marks}"
+
+
+def split_claims(text: str) -> list[Claim]:
+    """The reply's sentences with their markers; a marker opening a sentence belongs to the one
+    before it ("... troops. [1] The plan ...")."""
+    claims: list[Claim] = []
+    for a, b in split_sentences(text):
+        sentence = text[a:b]
+        lead = _LEADING_MARKERS.match(sentence)
+        if lead and claims:
+            claims[-1].cites += [int(n) for n in re.findall(r"\d+", lead.group())]
+            sentence = sentence[lead.end():]
+        if MARKER.sub("", sentence).strip(" .,;:"):
+            claims.append(Claim(sentence, [int(n) for g in MARKER.findall(sentence)
+                                           for n in re.findall(r"\d+", g)]))
+        elif claims:
+            claims[-1].cites += [int(n) for n in re.findall(r"\d+", sentence)]
+    for c in claims:
+        c.cites = list(dict.fromkeys(c.cites))
+    return claims
+
+
+class Support:
+    """How well each sentence of the passages supports each claim: the cosine of their vectors
+    plus the IDF-weighted share of the claim's words the sentence holds (numbers and names
+    count: a small embedding model barely tells 10,000 from hundreds)."""
+
+    def __init__(self, claims: list[str], hits: list[Hit], embed, idf):
+        self.hits = hits
+        vectors = embed(claims) if claims else np.zeros((0, 0), dtype=np.float32)
+        claim_terms = [terms(c) for c in claims]
+        weights = idf(sorted({t for ts in claim_terms for t in ts}))
+        self.scores: list[np.ndarray] = []  # per passage: claims x sentences
+        for hit in hits:
+            chunk = hit.chunk
+            texts = [chunk.text[a - chunk.start:b - chunk.start] for a, b in chunk.sentences]
+            dense = (vectors @ chunk.vectors.astype(np.float32).T
+                     if chunk.vectors is not None and len(claims) else
+                     np.zeros((len(claims), len(texts)), dtype=np.float32))
+            lexical = np.array([[lexical_coverage(ct, set(terms(t)), weights) for t in texts]
+                                for ct in claim_terms]).reshape(len(claims), len(texts))
+            fragment = np.array([FRAGMENT_PENALTY if len(set(terms(t))) < 3
+                                 or not t.endswith(SENTENCE_END) else 0.0 for t in texts])
+            self.scores.append(dense + LEXICAL_WEIGHT * lexical - fragment)
+
+    def closest(self, claim: int) -> tuple[float, int]:
+        """The best support any passage gives claim ``claim``, and that passage (1-based)."""
+        best, which = -1.0, 0
+        for n, scores in enumerate(self.scores, 1):
+            if scores.shape[1] and float(scores[claim].max()) > best:
+                best, which = float(scores[claim].max()), n
+        return best, which
+
+    def best_sentence(self, passage: int, claims: list[int]) -> tuple[int, float]:
+        """The sentence of passage ``passage`` (1-based) that best supports these claims."""
+        scores = self.scores[passage - 1][claims].mean(axis=0)
+        return int(np.argmax(scores)), float(scores.max())
+
+
+def parse_reply(text: str, hits: list[Hit], embed, idf, shown: dict[int, int] | None = None
+                ) -> tuple[Draft, Support | None]:
+    """A Draft from the (filtered) reply; ``shown`` maps passage numbers to the numbers the
+    filter showed; ``embed`` and ``idf`` (see Support) place sentences without markers."""
+    if NO_ANSWER_REPLY in " ".join(text.lower().split()):
+        return Draft([], {}, abstained=True), None
+    passage_of = {v: k for k, v in (shown or {}).items()}
+    claims = split_claims(text)
+    support = Support([MARKER.sub("", c.text) for c in claims], hits, embed, idf)
+    for i, claim in enumerate(claims):
+        if claim.cites:
+            continue
+        best, n = support.closest(i)
+        if best >= MIN_CLAIM_SUPPORT:
+            shown_n = next((s for s, p in passage_of.items() if p == n), len(passage_of) + 1)
+            passage_of[shown_n] = n
+            claim.cites = [shown_n]
+    unsupported = sum(1 for c in claims if not c.cites)
+    return Draft(claims, passage_of, unsupported=unsupported), support
+
+
+def cite(draft: Draft, support: Support, scored: list[Scored], weights: Weights,
+         docstore: DocStore) -> list[tuple[int, Scored]]:
+    """For each shown number, the sentence of its passage that best supports the claims citing
+    it (widened like an extractive citation), with the extractive highlight when it has one."""
+    highlights = {(s.source, s.start): s.highlight for s in scored if s.highlight}
+    out = []
+    for shown, n in sorted(draft.passage_of.items()):
+        citing = [i for i, c in enumerate(draft.claims) if shown in c.cites]
+        if not citing:
+            continue
+        chunk = support.hits[n - 1].chunk
+        i, score = support.best_sentence(n, citing)
+        a, b = chunk.sentences[i]
+        text = chunk.text[a - chunk.start:b - chunk.start]
+        s = Scored(chunk.source, a, b, text, score, score, 0.0, highlights.get((chunk.source, a)))
+        out.append((shown, s if s.highlight else widen(s, None, weights, docstore)))
+    return out
+
+
+def stream_reply(client, system: str, user: str, count: int) -> Iterator[str]:
+    """Yields the reply's shown text as it streams; returns (the whole shown text, the
+    filter's numbering: passage number -> shown number)."""
+    markers = MarkerFilter(count)
+    parts: list[str] = []
+    for delta in client.stream(system, user):
+        shown = markers.feed(delta)
+        if shown:
+            parts.append(shown)
+            yield shown
+    rest = markers.flush()
+    if rest:
+        parts.append(rest)
+        yield rest
+    return "".join(parts), markers.shown

@@ -1,0 +1,81 @@
+"""LLM mode's client: any OpenAI-compatible endpoint through llama-index (the ``llm`` extra)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from assistant.errors import CiteqaError, LLMError
+
+DEFAULT_TIMEOUT_S = 60.0
+
+
+class LLMClient:
+    """Chat completions from an OpenAI-compatible server (Ollama, llama.cpp, vLLM, OpenAI).
+
+    Every failure (refused connection, timeout, HTTP error, empty reply) surfaces as LLMError,
+    so callers can fall back to the extractive answer."""
+
+    def __init__(self, url: str, model: str | None, api_key: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT_S, temperature: float = 0.0):
+        if not model:
+            raise CiteqaError(f"an LLM at {url} needs a model name: set CITEQA_LLM_MODEL or "
+                              "--llm-model (for Ollama e.g. llama3.2)")
+        self.url = url.rstrip("/")
+        self.model = model
+        self.api_key = api_key or "none"  # local servers ignore it; the client insists on one
+        self.timeout = timeout
+        self.temperature = temperature
+        self._llm = None
+
+    @property
+    def llm(self):
+        """The llama-index OpenAILike LLM (imported on first use)."""
+        if self._llm is None:
+            try:
+                from llama_index.llms.openai_like import OpenAILike
+            except ImportError:
+                raise CiteqaError("LLM mode needs the llm extra: pip install 'citeqa[llm]'") from None
+            self._llm = OpenAILike(model=self.model, api_base=self.url, api_key=self.api_key,
+                                   is_chat_model=True, timeout=self.timeout, max_retries=0,
+                                   temperature=self.temperature, reuse_client=True)
+        return self._llm
+
+    @staticmethod
+    def _messages(system: str, user: str):
+        from llama_index.core.llms import ChatMessage
+
+        return [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
+
+    def complete(self, system: str, user: str) -> str:
+        """The whole reply to one system + user exchange."""
+        try:
+            reply = self.llm.chat(self._messages(system, user)).message.content or ""
+        except CiteqaError:
+            raise
+        except Exception as exc:  # the client raises many types; all mean "no answer from it"
+            raise LLMError(self._why(exc)) from None
+        if not reply.strip():
+            raise LLMError(f"the LLM at {self.url} sent an empty reply")
+        return reply
+
+    def stream(self, system: str, user: str) -> Iterator[str]:
+        """The reply as it is generated, piece by piece."""
+        try:
+            for part in self.llm.stream_chat(self._messages(system, user)):
+                if part.delta:
+                    yield part.delta
+        except CiteqaError:
+            raise
+        except Exception as exc:
+            raise LLMError(self._why(exc)) from None
+
+    def _why(self, exc: Exception) -> str:
+        name = type(exc).__name__
+        if "Timeout" in name:
+            return f"the LLM at {self.url} did not answer within {self.timeout:g} s"
+        if "Connection" in name:
+            return f"cannot reach the LLM at {self.url}"
+        status = getattr(exc, "status_code", None)
+        if status:
+            return f"the LLM at {self.url} answered HTTP {status}"
+        return f"the LLM at {self.url} failed: {str(exc).splitlines()[0][:160] if str(exc) else name}"
