@@ -172,9 +172,14 @@ class Assistant:
                               page_of(self.index.docstore.pages(s.source), s.start))
                      for n, s in cited]
         warnings = []
+        if draft.moved:
+            warnings.append("moved 1 citation to the passage that supports its sentence"
+                            if draft.moved == 1 else f"moved {draft.moved} citations to the "
+                            "passages that support their sentences")
         if draft.unsupported:
-            warnings.append(f"{draft.unsupported} sentence(s) of the answer match no passage: "
-                            f"marked {generate.UNSUPPORTED}")
+            warnings.append(("1 sentence of the answer matches" if draft.unsupported == 1 else
+                             f"{draft.unsupported} sentences of the answer match")
+                            + f" no passage: marked {generate.UNSUPPORTED}")
         return Answer(question, draft.text, citations, False, timings, mode="llm",
                       warnings=warnings)
 

@@ -30,6 +30,7 @@ NO_ANSWER_REPLY = "do not answer this question"
 LEXICAL_WEIGHT = 0.8  # as in extractive scoring (extract.Weights.lexical) …
 FRAGMENT_PENALTY = 0.2  # … and titles, bylines and headings are rarely what a claim rests on
 MIN_CLAIM_SUPPORT = 0.5  # an unmarked sentence this well supported by a passage's sentence cites it
+REPOINT_MARGIN = 0.25  # a cited passage this much weaker than the best one is the wrong one
 
 
 class MarkerFilter:
@@ -121,6 +122,15 @@ class Draft:
     passage_of: dict[int, int]  # shown number -> passage number (1-based)
     abstained: bool = False
     unsupported: int = 0
+    moved: int = 0  # markers moved to the passage that supports their sentence
+
+    def renumber(self) -> None:
+        """Number the cited passages 1, 2, … in order of first use; drop the uncited."""
+        order = list(dict.fromkeys(n for c in self.claims for n in c.cites))
+        new = {old: i for i, old in enumerate(order, 1)}
+        for c in self.claims:
+            c.cites = [new[n] for n in c.cites]
+        self.passage_of = {new[old]: self.passage_of[old] for old in order}
 
     @property
     def text(self) -> str:
@@ -207,34 +217,74 @@ def parse_reply(text: str, hits: list[Hit], embed, idf, shown: dict[int, int] | 
     passage_of = {v: k for k, v in (shown or {}).items()}
     claims = split_claims(text)
     support = Support([MARKER.sub("", c.text) for c in claims], hits, embed, idf)
+
+    def shown_as(n: int) -> int:
+        """The number passage ``n`` is shown as (a new one if it has none yet)."""
+        for shown_n, p in passage_of.items():
+            if p == n:
+                return shown_n
+        shown_n = max(passage_of, default=0) + 1
+        passage_of[shown_n] = n
+        return shown_n
+
+    moved = 0
     for i, claim in enumerate(claims):
-        if claim.cites:
-            continue
         best, n = support.closest(i)
-        if best >= MIN_CLAIM_SUPPORT:
-            shown_n = next((s for s, p in passage_of.items() if p == n), len(passage_of) + 1)
-            passage_of[shown_n] = n
-            claim.cites = [shown_n]
-    unsupported = sum(1 for c in claims if not c.cites)
-    return Draft(claims, passage_of, unsupported=unsupported), support
+        if not claim.cites:
+            if best >= MIN_CLAIM_SUPPORT:
+                claim.cites = [shown_as(n)]
+            continue
+        # a marker whose passage supports the sentence far less than another passage does
+        # is moved there: the model picked the wrong number
+        kept = [s for s in claim.cites
+                if support.best_sentence(passage_of[s], [i])[1] >= best - REPOINT_MARGIN]
+        if not kept and best >= MIN_CLAIM_SUPPORT:
+            kept = [shown_as(n)]
+        if kept and kept != claim.cites:
+            moved += 1
+            claim.cites = kept
+    draft = Draft(claims, passage_of, unsupported=sum(1 for c in claims if not c.cites),
+                  moved=moved)
+    draft.renumber()
+    return draft, support
 
 
 def cite(draft: Draft, support: Support, scored: list[Scored], weights: Weights,
          docstore: DocStore) -> list[tuple[int, Scored]]:
-    """For each shown number, the sentence of its passage that best supports the claims citing
-    it (widened like an extractive citation), with the extractive highlight when it has one."""
+    """The citations: for each claim and each passage it cites, the passage's sentence that best
+    supports the claim (widened like an extractive citation unless that would swallow another
+    cited sentence). Claims citing the same sentence share its number; the claims' markers are
+    rewritten to these numbers, 1, 2, … in order of use."""
     highlights = {(s.source, s.start): s.highlight for s in scored if s.highlight}
+    units: dict[tuple[int, int], int] = {}  # (passage, sentence index) -> citation number
+    claimed: dict[tuple[int, int], set[str]] = {}
+    for i, claim in enumerate(draft.claims):
+        cites = []
+        for shown in claim.cites:
+            n = draft.passage_of[shown]
+            key = (n, support.best_sentence(n, [i])[0])
+            cites.append(units.setdefault(key, len(units) + 1))
+            claimed.setdefault(key, set()).update(terms(MARKER.sub("", claim.text)))
+        claim.cites = list(dict.fromkeys(cites))
+    starts = {(support.hits[n - 1].chunk.source, support.hits[n - 1].chunk.sentences[j][0])
+              for n, j in units}
     out = []
-    for shown, n in sorted(draft.passage_of.items()):
-        citing = [i for i, c in enumerate(draft.claims) if shown in c.cites]
-        if not citing:
-            continue
+    for (n, j), number in units.items():
         chunk = support.hits[n - 1].chunk
-        i, score = support.best_sentence(n, citing)
-        a, b = chunk.sentences[i]
+        a, b = chunk.sentences[j]
         text = chunk.text[a - chunk.start:b - chunk.start]
-        s = Scored(chunk.source, a, b, text, score, score, 0.0, highlights.get((chunk.source, a)))
-        out.append((shown, s if s.highlight else widen(s, None, weights, docstore)))
+        citing = [i for i, c in enumerate(draft.claims) if number in c.cites]
+        score = float(support.scores[n - 1][citing, j].mean())
+        mark = highlights.get((chunk.source, a))
+        if mark and not set(terms(text[mark[0]:mark[1]])) & claimed[(n, j)]:
+            mark = None  # the phrase answers the question, but not what the answer says
+        s = Scored(chunk.source, a, b, text, score, score, 0.0, mark)
+        if not mark:
+            wide = widen(s, None, weights, docstore)
+            if not any(src == s.source and s.end < x < wide.end for src, x in starts):
+                s = wide
+        out.append((number, s))
+    draft.passage_of = {number: n for (n, _), number in units.items()}
     return out
 
 

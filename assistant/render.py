@@ -30,6 +30,8 @@ CSS = """
 .cq-abstain { border-left: 4px solid #9ca3af; padding: .2em .6em;
   color: var(--body-text-color-subdued); }
 .cq-error { border-left: 4px solid #dc2626; padding: .2em .6em; }
+.cq-warn { color: #92400e; font-size: .85em; margin-bottom: .3em; }
+.cq-caret { opacity: .5; }
 .cq-docs { width: 100%; border-collapse: collapse; font-size: .92em; }
 .cq-docs, .cq-docs thead, .cq-docs tbody, .cq-docs tr { border: none !important; }
 .cq-docs td, .cq-docs th { text-align: left; padding: .25em .5em; border: none !important;
@@ -112,8 +114,9 @@ def card(citation: Citation, turn: int, docstore=None) -> str:
 
 def answer_html(answer: Answer, turn: int, docstore=None) -> str:
     """An answer for the chat: short cited sentences with [n] links, then its source cards."""
+    notes = warnings_html(getattr(answer, "warnings", []))
     if answer.abstained or not answer.citations:
-        return (f"<div class='cq-abstain'><b>Not found in the documents.</b> "
+        return (f"{notes}<div class='cq-abstain'><b>Not found in the documents.</b> "
                 f"{esc(answer.text)}</div>")
     ids = {c.id for c in answer.citations}
 
@@ -130,8 +133,18 @@ def answer_html(answer: Answer, turn: int, docstore=None) -> str:
         pos = match.end()
     parts.append(esc(answer.text[pos:]))
     cards = "".join(card(c, turn, docstore) for c in answer.citations)
-    return (f"<div class='cq-answer'><p>{''.join(parts)}</p>"
+    return (f"{notes}<div class='cq-answer'><p>{''.join(parts)}</p>"
             f"<div class='cq-cards'>{cards}</div></div>")
+
+
+def streaming_html(text: str) -> str:
+    """A generated answer while it streams in (its sources follow when it is complete)."""
+    return f"<div class='cq-answer cq-streaming'><p>{esc(text)}<span class='cq-caret'>▍</span></p></div>"
+
+
+def warnings_html(warnings: list[str]) -> str:
+    """Warnings about an answer (the LLM fell back, a sentence matched no passage)."""
+    return "".join(f"<div class='cq-warn'>⚠ {esc(w)}</div>" for w in warnings)
 
 
 def error_html(message: str) -> str:

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 from assistant.core import Assistant
 from assistant.errors import CiteqaError
-from assistant.render import CSS, answer_html, documents_html, error_html, esc, report_html
+from assistant.render import (
+    CSS,
+    answer_html,
+    documents_html,
+    error_html,
+    esc,
+    report_html,
+    streaming_html,
+)
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -27,6 +36,7 @@ SCROLL_JS = """() => { setTimeout(() => {
   if (box) box.scrollTop += el.getBoundingClientRect().top - box.getBoundingClientRect().top - 24;
 }, 50); }"""
 
+STREAM_EVERY_S = 0.05  # redraw a streaming answer at most this often
 _write_lock = threading.Lock()  # ingest and remove one at a time; questions run concurrently
 
 
@@ -46,30 +56,42 @@ def THEME(gr):  # noqa: N802 - a constant built lazily, so importing this module
     return gr.themes.Default(primary_hue="indigo", font=FONTS, font_mono=MONO)
 
 
-def _ask(qa: Assistant, question: str, conversation):
-    """One answer, through the conversation API when the Assistant has one."""
+def _ask_stream(qa: Assistant, question: str, conversation):
+    """The answer's stream (text pieces, then the Answer), through the conversation API."""
     if conversation is None and hasattr(qa, "chat"):
         conversation = qa.chat()
+    if conversation is not None and hasattr(conversation, "ask_stream"):
+        return conversation.ask_stream(question), conversation
     if conversation is not None:
-        return conversation.ask(question), conversation
-    return qa.ask(question), None
+        return iter([conversation.ask(question)]), conversation
+    return qa.ask_stream(question), None
 
 
 def respond(qa: Assistant, question: str, history: list | None, conversation):
-    """Chat handler: append the question and the cited answer (or the problem) to the history."""
+    """Chat handler: append the question, then the answer as it streams (LLM mode), then the
+    cited answer (or the problem). A generator: Gradio shows each state it yields."""
     history = list(history or [])
     question = (question or "").strip()
     if not question:
-        return "", history, conversation
+        yield "", history, conversation
+        return
     turn = sum(1 for m in history if _role(m) == "assistant") + 1
+    asked = {"role": "user", "content": f"<div class='cq-q'>{esc(question)}</div>"}
     try:
-        answer, conversation = _ask(qa, question, conversation)
-        reply = answer_html(answer, turn, qa.index.docstore)
+        items, conversation = _ask_stream(qa, question, conversation)
+        streamed, last = "", 0.0
+        for item in items:
+            if isinstance(item, str):
+                streamed += item
+                if time.monotonic() - last > STREAM_EVERY_S:
+                    last = time.monotonic()
+                    yield "", history + [asked, {"role": "assistant",
+                                                 "content": streaming_html(streamed)}], conversation
+                continue
+            reply = answer_html(item, turn, qa.index.docstore)
     except CiteqaError as exc:
         reply = error_html(str(exc))
-    history += [{"role": "user", "content": f"<div class='cq-q'>{esc(question)}</div>"},
-                {"role": "assistant", "content": reply}]
-    return "", history, conversation
+    yield "", history + [asked, {"role": "assistant", "content": reply}], conversation
 
 
 def _role(message) -> str | None:
@@ -111,7 +133,7 @@ def build(qa: Assistant):
     import gradio as gr
 
     def ask_event(question, history, conversation):
-        return respond(qa, question, history, conversation)
+        yield from respond(qa, question, history, conversation)
 
     def docs_state(chosen: str | None = None):
         records = qa.index.documents()

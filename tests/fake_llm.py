@@ -16,13 +16,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 @dataclass
 class Reply:
-    """What the server does with one request: answer ``text`` in ``pieces`` stream chunks after
-    ``delay`` seconds, or fail with HTTP ``status``."""
+    """What the server does with one request: answer ``text`` in ``pieces`` stream chunks (``pause``
+    seconds apart) after ``delay`` seconds, or fail with HTTP ``status``."""
 
     text: str = ""
     status: int = 200
     delay: float = 0.0
     pieces: int = 4
+    pause: float = 0.0
 
 
 class FakeLLM:
@@ -95,6 +96,7 @@ class FakeLLM:
                                           "finish_reason": None if piece is not None else "stop"}]}
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
+                    time.sleep(reply.pause)
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
 

@@ -44,7 +44,7 @@ def test_prompt_carries_numbered_passages_and_citations_point_into_them(sample_q
     assert sorted(passages) == list(range(1, min(4, chunks) + 1))  # llm_passages=4
     text = sample_qa.index.docstore.text("mexico-border-troops.txt")
     assert answer.mode == "llm" and not answer.abstained
-    # [9] pointed at no passage: dropped; the others renumbered 1, 2 in order of use
+    # [9] pointed at no passage: dropped; each claim cites its own sentence, numbered in order
     assert "[9]" not in answer.text
     assert [c.id for c in answer.citations] == [1, 2]
     assert sorted(set(map(int, re.findall(r"\[(\d+)\]", answer.text)))) == [1, 2]
@@ -75,7 +75,7 @@ def test_unmarked_sentences_get_a_passage_or_are_marked_unsupported(sample_qa):
     first, second = answer.text.split(". ", 1)
     assert re.search(r"\[1\]$", first)
     assert "[?]" in second
-    assert answer.warnings and "match no passage" in answer.warnings[0]
+    assert answer.warnings and "matches no passage" in answer.warnings[0]
     assert len(answer.citations) == 1 and "10,000" in answer.citations[0].text
 
 
@@ -86,7 +86,9 @@ def test_answer_streams_in_pieces_and_the_final_answer_follows(sample_qa):
     assert len(pieces) >= 5 and all(isinstance(p, str) for p in pieces)
     streamed = "".join(pieces)
     assert "[9]" not in streamed and "[1]" in streamed and "[2]" in streamed
-    assert " ".join(streamed.split()) == answer.text
+    assert "hundreds of soldiers to the border [1]." in answer.text
+    assert "10,000 troops eventually [2]." in answer.text
+    assert [c.id for c in answer.citations] == [1, 2]
 
 
 def test_a_marker_split_across_stream_chunks_is_held_until_it_closes():
@@ -201,3 +203,18 @@ def test_llm_url_without_a_model_is_a_one_line_error(sample_qa, capsys):
                  "--llm-url", "http://127.0.0.1:9/v1"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "CITEQA_LLM_MODEL" in err
+
+
+def test_a_marker_on_the_wrong_passage_moves_to_the_one_that_supports_it(sample_qa):
+    """Canada's 10,000 personnel must not back a sentence about Mexico's 10,000 soldiers."""
+    with FakeLLM("Mexico plans to deploy 10,000 soldiers in all [1].") as fake:
+        qa = with_llm(sample_qa, fake.url)
+        hits = qa.retriever.search("How many troops?", 4)
+        canada = next(n for n, h in enumerate(hits, 1) if "Trudeau" in h.chunk.text
+                      and "Mexican soldiers" not in h.chunk.text)
+        fake.script = lambda _r: Reply(f"Mexico plans to deploy 10,000 soldiers in all [{canada}].")
+        answer = qa.ask("How many troops?")
+    assert len(answer.citations) == 1 and answer.citations[0].id == 1
+    assert "10,000 Mexican soldiers" in answer.citations[0].text
+    assert "Trudeau" not in answer.citations[0].text
+    assert answer.warnings == ["moved 1 citation to the passage that supports its sentence"]

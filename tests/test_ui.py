@@ -167,3 +167,35 @@ def test_upload_over_the_size_limit_is_refused(browser, site):
     page.screenshot(path=str(SHOTS / "too-big-1280.png"), full_page=True)
     assert "too-big.txt" not in page.locator("#documents").inner_text()
     page.close()
+
+
+def test_llm_mode_streams_the_answer_then_shows_its_source_cards(browser, tmp_path):
+    """LLM mode in the page: the answer appears piece by piece, then with [n] links and cards."""
+    from fake_llm import FakeLLM, Reply
+
+    reply = Reply("Mexico sent hundreds of soldiers [1]. It plans to deploy 10,000 in all [2].",
+                  pieces=16, pause=0.15)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SAMPLE, docs / SAMPLE.name)
+    with FakeLLM(lambda _request: reply) as fake:
+        qa = Assistant.open(tmp_path / "index", llm_url=fake.url, llm_model="fake")
+        qa.ingest([docs])
+        server, url = start_background(qa)
+        try:
+            page = open_page(browser, url)
+            box = page.locator("#question textarea")
+            box.fill("How many troops?")
+            box.press("Enter")
+            page.locator("#chat .cq-streaming").wait_for()  # a partial answer, still arriving
+            card = page.locator("#chat .cq-card").first
+            card.wait_for()
+            answer = page.locator("#chat .cq-answer").last
+            assert "10,000 in all" in answer.inner_text()
+            assert page.locator("#chat .cq-streaming").count() == 0
+            assert answer.locator("a.cq-cite").count() == 2
+            assert "mexico-border-troops.txt" in card.inner_text()
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "llm-answer-1280.png"))
+        finally:
+            server.should_exit = True
