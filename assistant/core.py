@@ -11,7 +11,7 @@ from assistant import generate
 from assistant.conversation import Conversation, Resolved, is_follow_up, resolve
 from assistant.cues import answer_kind
 from assistant.errors import EmptyQuestionError, LLMError, NoIndexError
-from assistant.extract import Weights, score_sentences, select
+from assistant.extract import Weights, blend, favour, score_sentences, select
 from assistant.retrieval import HybridRetriever, page_of, to_passage
 from assistant.settings import Settings
 from assistant.types import Answer, Citation, Passage
@@ -32,6 +32,23 @@ def clean_question(question: str, limit: int) -> str:
             f"the question is {len(text):,} characters long; the limit is {limit:,}"
         )
     return text
+
+
+def split_history(history: list) -> tuple[list[str], list[str]]:
+    """Earlier turns (questions, or {"question", "sources"?} objects; an ``ask --json`` object's
+    "citations" serve as sources too) as the questions and the sources the last answer cited."""
+    questions: list[str] = []
+    sources: list[str] = []
+    for item in history:
+        if isinstance(item, str):
+            questions.append(item)
+            sources = []
+            continue
+        questions.append(item["question"])
+        cited = item.get("sources") or [c["source"] for c in item.get("citations") or []
+                                        if isinstance(c, dict) and "source" in c]
+        sources = [s for s in cited if isinstance(s, str)]
+    return questions, sources
 
 
 class Assistant:
@@ -85,31 +102,43 @@ class Assistant:
                          timeout=self.settings.llm_timeout)
 
     def ask(self, question: str, top_k: int | None = None,
-            history: list[str] | None = None) -> Answer:
+            history: list | None = None) -> Answer:
         """Answer with the best-supported sentences (or, in LLM mode, a generated answer whose
         every sentence cites a retrieved passage); abstain when the documents do not say.
-        ``history`` holds the conversation's earlier questions, for follow-ups."""
+        ``history`` holds the conversation's earlier turns, for follow-ups: questions, or
+        {"question", "sources"} objects (a follow-up then stays with the sources cited)."""
         for item in self.ask_stream(question, top_k, history):
             if isinstance(item, Answer):
                 return item
         raise AssertionError("ask_stream ended without an answer")  # pragma: no cover
 
     def ask_stream(self, question: str, top_k: int | None = None,
-                   history: list[str] | None = None) -> Iterator[str | Answer]:
+                   history: list | None = None) -> Iterator[str | Answer]:
         """Like ``ask``, but yields the generated answer's text as it arrives (LLM mode), then
         the final Answer (its text may differ from the stream: markers are checked at the end)."""
         started = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
         self._require_index()
         warnings: list[str] = []
-        resolved = self._resolve(question, history or [], warnings)
+        questions, sources = split_history(history or [])
+        resolved = self._resolve(question, questions, warnings)
         text = resolved.search_text
         vector = self.index.embedder.embed_query(text)
-        hits = self.retriever.search(text, top_k or self.settings.top_k, vector=vector)
+        # a follow-up stays with the documents the last answer cited
+        prefer = sources if questions and is_follow_up(question) else None
+        hits = self.retriever.search(text, top_k or self.settings.top_k, vector=vector,
+                                     prefer=prefer, prefer_boost=self.weights.prefer)
         retrieved = time.perf_counter()
         idf = self.index.keyword.idf(terms(text))
         kind = resolved.kind or answer_kind(question)
         scored = score_sentences(text, vector, hits, idf, self.weights, kind=kind, focus=question)
+        if text != question:  # a follow-up: the user's own words weigh most in picking sentences
+            own = score_sentences(question, self.index.embedder.embed_query(question), hits,
+                                  self.index.keyword.idf(terms(question)), self.weights,
+                                  kind=kind, focus=question)
+            scored = blend(scored, own, self.weights.own_words)
+        if prefer:
+            scored = favour(scored, set(prefer), self.weights.prefer)
         chosen = select(kind, scored, self.weights, self.index.docstore)
         timings = {"retrieve": (retrieved - started) * 1000}
         if chosen and self.llm is not None:

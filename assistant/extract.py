@@ -36,6 +36,12 @@ class Weights:
     # or the best holds this share of the question's informative terms and is not far off.
     min_lexical: float = 0.8
     floor_dense: float = 0.2
+    # Follow-ups: sentences are scored on the question with its borrowed topic and on the
+    # user's own words, mixed with this share for the latter (measured on the follow-up suites:
+    # 0.5-0.9 all lift COVID-QA follow-ups from 50 % to 75-83 % with the sample suite unchanged),
+    own_words: float = 0.7
+    # and the documents the last answer cited gain this much in retrieval and sentence scores.
+    prefer: float = 0.2
 
 
 @dataclass
@@ -109,6 +115,21 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
                 continue
             best[key] = Scored(chunk.source, a, b, text, score, float(d), lex, span)
     return sorted(best.values(), key=lambda s: s.score, reverse=True)
+
+
+def blend(scored: list[Scored], own: list[Scored], share: float) -> list[Scored]:
+    """Mix two scorings of the same sentences (``own`` with weight ``share``), best first; the
+    evidence fields that decide abstention stay those of ``scored``."""
+    mine = {(s.source, s.start): s.score for s in own}
+    mixed = [replace(s, score=share * mine.get((s.source, s.start), s.score) + (1 - share) * s.score)
+             for s in scored]
+    return sorted(mixed, key=lambda s: s.score, reverse=True)
+
+
+def favour(scored: list[Scored], sources: set[str], boost: float) -> list[Scored]:
+    """Raise the sentences of ``sources`` by ``boost``, best first."""
+    raised = [replace(s, score=s.score + boost) if s.source in sources else s for s in scored]
+    return sorted(raised, key=lambda s: s.score, reverse=True)
 
 
 def supported(scored: list[Scored], weights: Weights) -> bool:

@@ -76,18 +76,25 @@ def _text(data: dict, key: str) -> str:
     return value
 
 
-def _history(data: dict) -> list[str]:
-    """Earlier questions of the conversation: strings or {"question": ...} objects."""
+def _history(data: dict) -> list:
+    """Earlier turns of the conversation: questions, or {"question": ..., "sources"?: [...]}
+    objects (the sources the answer cited keep a follow-up with those documents)."""
     value = data.get("history") or []
     if not isinstance(value, list):
         raise BadRequest('"history" must be a list of earlier questions')
-    questions = []
+    turns: list = []
     for item in value:
         text = item.get("question") if isinstance(item, dict) else item
         if not isinstance(text, str):
             raise BadRequest('"history" items must be strings or {"question": "..."} objects')
-        questions.append(text)
-    return questions
+        sources = item.get("sources") if isinstance(item, dict) else None
+        if sources is None:
+            turns.append(text)
+        elif isinstance(sources, list) and all(isinstance(s, str) for s in sources):
+            turns.append({"question": text, "sources": sources})
+        else:
+            raise BadRequest('"sources" in "history" must be a list of document names')
+    return turns
 
 
 def _top_k(data: dict) -> int | None:

@@ -62,14 +62,21 @@ class HybridRetriever:
         self.fusion = fusion
         self.candidates = candidates
 
-    def search(self, query: str, top_k: int, vector: np.ndarray | None = None) -> list[Hit]:
-        """The ``top_k`` best chunks for ``query``, best first."""
+    def search(self, query: str, top_k: int, vector: np.ndarray | None = None,
+               prefer: list[str] | None = None, prefer_boost: float = 0.0) -> list[Hit]:
+        """The ``top_k`` best chunks for ``query``, best first; candidates from the ``prefer``
+        sources gain ``prefer_boost`` (a conversation stays with the documents it is about)."""
         if vector is None:
             vector = self.index.embedder.embed_query(query)
         n = max(self.candidates, top_k)
         dense = self.index.dense_search(vector, n)
         keyword = self.index.keyword_search(query, n)
         fused = FUSIONS[self.fusion](dense, keyword)
+        if prefer and prefer_boost:
+            wanted = set(prefer)
+            for cid, source in self.index.docstore.sources_of(list(fused)).items():
+                if source in wanted:
+                    fused[cid] += prefer_boost
         best = sorted(fused, key=fused.get, reverse=True)[:top_k]
         return [Hit(c, fused[c.id]) for c in self.index.chunks(best)]
 

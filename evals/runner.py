@@ -21,7 +21,7 @@ class System(Protocol):
     def ingest(self, paths: list[str]) -> Any: ...
 
     def ask(self, question: str, top_k: int | None = None,
-            history: list[str] | None = None) -> Any: ...
+            history: list | None = None) -> Any: ...
 
 
 def source_ranks(turn, citations: list[dict]) -> dict:
@@ -124,15 +124,16 @@ def evaluate(system: System, cases: list[Case], top_k: int | None = None,
         system.ask(cases[0].turns[0].question, top_k=top_k)
     rows = []
     for case in tqdm(cases, desc="eval", unit="case", disable=not progress, file=sys.stderr):
-        turn_rows = []
+        turn_rows, history = [], []
         for turn in case.turns:
             started = time.perf_counter()
-            history = [t.question for t in case.turns[:len(turn_rows)]]
             if history:
                 result = system.ask(turn.question, top_k=top_k, history=history).to_dict()
             else:
                 result = system.ask(turn.question, top_k=top_k).to_dict()
             turn_rows.append(score_turn(turn, result, (time.perf_counter() - started) * 1000))
+            history.append({"question": turn.question,
+                            "sources": [c["source"] for c in result.get("citations", [])]})
         row = {"id": case.id, **turn_rows[-1]}
         if len(turn_rows) > 1:
             row["turns"] = turn_rows

@@ -29,7 +29,17 @@ CREATE TABLE IF NOT EXISTS chunks (
     vectors BLOB
 );
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
 """
+# Every change to the tables bumps "generation" in the same transaction; the BM25 index records
+# the generation it was built from, so a BM25 out of step with the tables (a crash between the
+# two) is seen and rebuilt. "writing" holds the writer's pid while an ingest or a removal runs:
+# if it is still set when the next writer starts, the last one died mid-write.
+_BUMP = ("INSERT INTO meta(key, value) VALUES ('generation', 1) "
+         "ON CONFLICT(key) DO UPDATE SET value = value + 1")
 
 
 @dataclass
@@ -68,6 +78,10 @@ class DocStore:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=30)
+            # WAL: readers (questions) go on while an ingest writes; a killed writer's
+            # uncommitted transaction is rolled back on the next open
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(SCHEMA)
             self._local.conn = conn
         return conn
@@ -130,12 +144,38 @@ class DocStore:
                 "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?)",
                 (record.source, record.root, record.sha256, text, json.dumps(pages), record.chunks),
             )
+            self.db.execute(_BUMP)
 
     def delete(self, source: str) -> None:
         """Remove a document and its chunks."""
         with self.db:
             self.db.execute("DELETE FROM chunks WHERE source = ?", (source,))
             self.db.execute("DELETE FROM documents WHERE source = ?", (source,))
+            self.db.execute(_BUMP)
+
+    def _meta(self, key: str) -> int:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def generation(self) -> int:
+        """A counter bumped by every change to the tables (0 for a new or older index)."""
+        return self._meta("generation")
+
+    def writer(self) -> int:
+        """The pid of the writer that started and has not finished (0 when none)."""
+        return self._meta("writing")
+
+    def set_writer(self, pid: int) -> None:
+        """Mark a write as started (the pid) or finished (0)."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('writing', ?)", (pid,))
+
+    def expected_vector_ids(self):
+        """Yield (source, vector id) for every sentence of every chunk: what Chroma should hold."""
+        rows = self.db.execute("SELECT id, source, sentences FROM chunks")
+        for cid, source, sentences in rows:
+            for n in range(len(json.loads(sentences))):
+                yield source, f"{cid}:{n}"
 
     def chunks(self, ids: list[str]) -> list[StoredChunk]:
         """Chunks by id, in the order given (unknown ids are left out)."""
@@ -156,6 +196,13 @@ class DocStore:
                 vectors = np.frombuffer(blob, dtype=np.float16).reshape(len(spans), -1)
             found[cid] = StoredChunk(cid, source, ordinal, start, end, text, spans, vectors)
         return [found[i] for i in ids if i in found]
+
+    def sources_of(self, ids: list[str]) -> dict[str, str]:
+        """The source of each chunk id (unknown ids are left out)."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return dict(self.db.execute(f"SELECT id, source FROM chunks WHERE id IN ({marks})", ids))
 
     def all_chunk_texts(self):
         """Yield (id, text) of every chunk, in a stable order (for the keyword index)."""

@@ -60,5 +60,5 @@ def test_conversation_copies_share_the_assistant(sample_qa):
     conv = sample_qa.chat(["How many troops?"])
     clone = copy.deepcopy(conv)
     assert clone.assistant is sample_qa and clone.history == conv.history
-    clone.history.append("x")
+    clone.turns.append("x")
     assert conv.history == ["How many troops?"]

@@ -57,3 +57,23 @@ def test_who_question_cites_the_named_person(mixed_qa):
 def test_off_topic_questions_abstain(mixed_qa, question):
     answer = mixed_qa.ask(question)
     assert answer.abstained and not answer.citations
+
+
+def test_a_follow_up_with_the_sources_of_the_last_answer(mixed_qa):
+    """History may carry the sources the last answer cited ({"question", "sources"})."""
+    first = mixed_qa.ask("What did Melbourne launch in 2011?")
+    assert first.citations[0].source == "urban-trees.md"
+    turn = {"question": first.question, "sources": [c.source for c in first.citations]}
+    answer = mixed_qa.ask("What is its goal?", history=[turn])
+    assert answer.citations and answer.citations[0].source == "urban-trees.md"
+    assert "40 percent" in answer.citations[0].text
+
+
+def test_retrieval_favours_preferred_sources_by_the_boost(mixed_qa):
+    plain = mixed_qa.retriever.search("cost", 10)
+    favoured = mixed_qa.retriever.search("cost", 10, prefer=["rail-strike.html"], prefer_boost=5.0)
+    assert favoured[0].chunk.source == "rail-strike.html"
+    before = {h.chunk.id: h.score for h in plain}
+    for hit in favoured:
+        if hit.chunk.id in before and hit.chunk.source == "rail-strike.html":
+            assert hit.score == pytest.approx(before[hit.chunk.id] + 5.0)
