@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-over", action="append", default=[], metavar="METRIC=VALUE",
                    type=_gate(False), help="exit 1 when a lower-is-better METRIC rises above "
                    "VALUE, e.g. latency_p95_ms=200 or false_abstention=5%% (repeatable)")
+    p.add_argument("--judge", action="store_true",
+                   help="also score each answer's faithfulness and relevancy with the configured "
+                   "LLM (llama-index evaluators; needs --llm-url; reported as judged_*)")
     p.add_argument("--limit", type=int, help="only the first N cases")
     p.add_argument("--sample", type=int, metavar="N",
                    help="a fixed, evenly spaced selection of N cases (e.g. a CI slice)")
@@ -211,13 +214,17 @@ def cmd_chat(args) -> int:
 
 
 def cmd_eval(args) -> int:
+    from assistant.errors import CiteqaError
     from evals.runner import run_suite
 
     qa = _assistant(args)
+    if args.judge and qa.llm is None:
+        raise CiteqaError("--judge needs an LLM: set --llm-url and --llm-model (or CITEQA_LLM_URL "
+                          "and CITEQA_LLM_MODEL)")
     return run_suite(qa, args.suite, docs=args.docs, out=args.out, limit=args.limit,
                      top_k=args.top_k, report=args.report, compare_with=args.compare,
                      gates=args.fail_under + args.fail_over, sample=args.sample,
-                     progress=not args.quiet)
+                     progress=not args.quiet, judge=qa.llm.llm if args.judge else None)
 
 
 def cmd_bench(args) -> int:

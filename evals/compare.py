@@ -9,9 +9,11 @@ from pathlib import Path
 from evals.suites import SuiteFormatError
 
 # Metrics where a smaller value is better; every other summary metric is better when larger.
-LOWER_IS_BETTER = {"false_abstention", "citation_chars", "latency_p50_ms", "latency_p95_ms"}
+LOWER_IS_BETTER = {"false_abstention", "citation_chars", "latency_p50_ms", "latency_p95_ms",
+                   "judge_errors"}
 # Metrics shown as plain numbers rather than percentages.
-ABSOLUTE = {"turns", "citation_chars", "latency_p50_ms", "latency_p95_ms"}
+ABSOLUTE = {"turns", "citation_chars", "latency_p50_ms", "latency_p95_ms", "judged_cases",
+            "judge_errors"}
 
 
 def format_metric(key: str, value) -> str:

@@ -32,7 +32,7 @@ mark{background:#ffe58a}.small{font-size:12px;color:#667}
 """
 RATE_KEYS = ("passed", "answer_contains", "first_citation_contains", "any_citation_contains",
              "source_at_1", "source_recall_at_k", "source_mrr", "context_hit", "abstention",
-             "false_abstention")
+             "false_abstention", "judged_faithfulness", "judged_relevancy")
 
 
 def _bar(label: str, value: float, text: str, good_high: bool = True) -> str:

@@ -151,8 +151,9 @@ def print_summary(name: str, summary: dict) -> None:
 def run_suite(system, suite_path: str, docs: list[str] | None = None, out: str | None = None,
               limit: int | None = None, top_k: int | None = None, report: str | None = None,
               compare_with: str | None = None, gates: list | None = None,
-              sample: int | None = None, progress: bool = True) -> int:
-    """The ``citeqa eval`` command: returns the exit status (1 when a gate fails)."""
+              sample: int | None = None, progress: bool = True, judge=None) -> int:
+    """The ``citeqa eval`` command: returns the exit status (1 when a gate fails). ``judge``, a
+    llama-index LLM, adds the LLM-judged faithfulness and relevancy (see evals/judge.py)."""
     from index.errors import CiteqaError
 
     try:
@@ -170,6 +171,10 @@ def run_suite(system, suite_path: str, docs: list[str] | None = None, out: str |
     rows = evaluate(system, select_cases(suite.cases, limit, sample), top_k=top_k,
                     progress=progress)
     summary = summarize(rows)
+    if judge is not None:
+        from evals.judge import judge_rows
+
+        summary.update(judge_rows(rows, judge, progress))
     print_summary(suite.name, summary)
     comparison = compare(old, {"summary": summary, "cases": rows}) if old else None
     if comparison:

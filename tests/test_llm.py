@@ -218,3 +218,35 @@ def test_a_marker_on_the_wrong_passage_moves_to_the_one_that_supports_it(sample_
     assert "10,000 Mexican soldiers" in answer.citations[0].text
     assert "Trudeau" not in answer.citations[0].text
     assert answer.warnings == ["moved 1 citation to the passage that supports its sentence"]
+
+
+def test_eval_judge_scores_faithfulness_and_relevancy_with_the_llm(sample_qa, tmp_path, capsys):
+    """--judge: llama-index's evaluators, asked through the configured LLM, labelled judged_*."""
+    from evals.runner import run_suite
+
+    def script(request):
+        text = " ".join(m["content"] for m in request["messages"])
+        if "supported by the context" in text:
+            return Reply("YES")
+        if "in line with the context information" in text:
+            return Reply("NO")
+        return Reply(TROOPS)
+
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text('{"id": "t", "question": "How many troops?", "answers": ["10,000"]}\n'
+                     '{"id": "n", "question": "What is the capital of Peru?", "answerable": false}\n')
+    out = tmp_path / "out.json"
+    with FakeLLM(script) as fake:
+        qa = with_llm(sample_qa, fake.url)
+        assert run_suite(qa, str(suite), out=str(out), progress=False, judge=qa.llm.llm) == 0
+    summary = json.loads(out.read_text())["summary"]
+    assert summary["judged_cases"] == 1 and summary["judge_errors"] == 0
+    assert summary["judged_faithfulness"] == 1.0 and summary["judged_relevancy"] == 0.0
+    assert "judged_faithfulness" in capsys.readouterr().out
+
+
+def test_eval_judge_without_an_llm_is_a_one_line_error(sample_qa, tmp_path, capsys):
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text('{"id": "t", "question": "How many troops?", "answers": ["10,000"]}\n')
+    assert main(["eval", str(suite), "--index", sample_qa.settings.index, "--judge"]) == 1
+    assert "--judge needs an LLM" in capsys.readouterr().err
