@@ -146,3 +146,32 @@ def test_public_bind_without_auth_warns(sample_qa, capsys):
     make_server(sample_qa, host="127.0.0.1", port=1, warm=False)
     assert capsys.readouterr().err == ""
     assert is_loopback("localhost") and is_loopback("::1") and not is_loopback("192.168.1.5")
+
+
+def test_history_items_may_carry_sources_and_bad_ones_get_400(base):
+    status, data = call(f"{base}/api/ask", {
+        "question": "How many personnel?",
+        "history": [{"question": "How much does Canada's plan cost?",
+                     "sources": ["mexico-border-troops.txt"]}]})
+    assert status == 200 and "10,000" in data["citations"][0]["text"]
+    status, data = call(f"{base}/api/ask", {"question": "How many?",
+                                            "history": [{"question": "q", "sources": "x"}]})
+    assert status == 400 and "sources" in data["error"]
+
+
+def test_ask_in_llm_mode_over_http(sample_qa):
+    """/api/ask answers with the generated text, its checked citations and "mode": "llm"."""
+    from fake_llm import FakeLLM
+
+    with FakeLLM("Mexico has sent hundreds of soldiers [1].") as fake:
+        qa = Assistant(sample_qa.settings.model_copy(update={"llm_url": fake.url,
+                                                             "llm_model": "fake"}))
+        qa.index = sample_qa.index
+        server, url = start_background(qa, warm=False)
+        try:
+            status, data = call(f"{url}/api/ask", {"question": "How many troops?"})
+        finally:
+            server.should_exit = True
+    assert status == 200, data
+    assert data["mode"] == "llm" and data["answer"] == "Mexico has sent hundreds of soldiers [1]."
+    assert len(data["citations"]) == 1 and "hundreds of soldiers" in data["citations"][0]["text"]
