@@ -12,7 +12,7 @@ from index.textproc import WORD, stopwords
 # Words that point back at something said before, and openings of elliptical questions.
 _POINTERS = re.compile(
     r"\b(?:it|its|they|them|their|theirs|this|that|these|those|he|him|his|she|her|hers|"
-    r"there|such|same|other|former|latter)\b", re.IGNORECASE)
+    r"there|such|same|other|former|latter|so)\b", re.IGNORECASE)
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|also|so|or|what about|how about|and what about|what of)\b",
                        re.IGNORECASE)
 # "What is the size of X?": the attribute asked about ("size") is not what the talk is about (X).

@@ -12,6 +12,7 @@ from assistant.conversation import is_follow_up, resolve
     ("And in Canada?", True),
     ("Where is he based?", True),
     ("What about the tariffs?", True),
+    ("Who said so?", True),
     ("What is the capital of France?", False),
     ("How much does Canada's plan cost?", False),
 ])
