@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import threading
 from pathlib import Path
 
 import numpy as np
 
+from index.lock import crash_point
 from index.textproc import terms
+
+BUILT = "built.json"  # written last into a new BM25 folder: {"generation", "chunks"}
 
 
 class KeywordIndex:
@@ -21,26 +26,45 @@ class KeywordIndex:
         self._lock = threading.Lock()
         self._loaded = False
 
-    def build(self, items) -> None:
-        """Index (id, text) pairs and save; an empty corpus removes the index."""
+    def build(self, items, generation: int = 0) -> None:
+        """Index (id, text) pairs and save, recording the docstore ``generation`` they came from.
+
+        The new index is written to a temporary folder and swapped in by renames, so a crash
+        leaves the old index, or none (seen as out of step and rebuilt), never a half-written one.
+        """
         import bm25s
 
         ids, tokens = [], []
         for cid, text in items:
             ids.append(cid)
             tokens.append(terms(text) or ["∅"])
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with self._lock:
-            if not ids:
-                for f in self.folder.glob("*"):
-                    f.unlink()
-                self._model, self._ids, self._loaded = None, [], True
-                return
+        model = None
+        tmp = self.folder.with_name(self.folder.name + ".tmp")
+        old = self.folder.with_name(self.folder.name + ".old")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if ids:
             model = bm25s.BM25()
             model.index(tokens, show_progress=False)
-            model.save(str(self.folder), show_progress=False)
-            (self.folder / "ids.json").write_text(json.dumps(ids))
+            model.save(str(tmp), show_progress=False)
+            (tmp / "ids.json").write_text(json.dumps(ids))
+        (tmp / BUILT).write_text(json.dumps({"generation": generation, "chunks": len(ids)}))
+        crash_point("bm25-written")
+        with self._lock:
+            shutil.rmtree(old, ignore_errors=True)
+            if self.folder.exists():
+                os.rename(self.folder, old)  # open memory maps of the old files stay valid
+            crash_point("bm25-swapped-out")
+            os.rename(tmp, self.folder)
+            shutil.rmtree(old, ignore_errors=True)
             self._model, self._ids, self._loaded = model, ids, True
+
+    def generation(self) -> int | None:
+        """The docstore generation the saved index was built from; None when there is none."""
+        try:
+            return int(json.loads((self.folder / BUILT).read_text())["generation"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def _load(self) -> None:
         import bm25s

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 
@@ -22,10 +23,12 @@ from index.ingest import (
 )
 from index.keyword import KeywordIndex
 from index.loaders import LOADERS
+from index.lock import IndexBusyError, IndexLock, crash_point
 from index.manifest import SCHEMA_VERSION, Manifest
 from index.vectors import VectorStore
 
 DEFAULT_OVERLAP_TOKENS = 32
+PAGE = 5000  # vector ids read from Chroma at a time when checking it against the tables
 
 
 class Index:
@@ -60,7 +63,52 @@ class Index:
                 raise IndexCorruptError(
                     f"index {self.folder} lacks documents.sqlite; remove the folder and ingest again"
                 )
+            if self.needs_repair():
+                try:  # a writer died mid-write: repair now unless another writer is at work
+                    with IndexLock(self.folder):
+                        self.repair()
+                except (IndexBusyError, OSError):
+                    pass
         return existing
+
+    # -- crash recovery ----------------------------------------------------------------------
+    def needs_repair(self) -> bool:
+        """Whether a writer died mid-write or BM25 is out of step with the document tables."""
+        return (self.docstore.writer() != 0
+                or self.keyword.generation() != self.docstore.generation())
+
+    def repair(self) -> None:
+        """Bring the stores back in step after a crash (call with the write lock held).
+
+        The document tables are the truth (each file's record is written last, in one
+        transaction): vectors without a record are deleted; a document whose vectors are
+        incomplete is dropped, so the next ingest indexes it again; BM25 is rebuilt when it was
+        built from another generation of the tables.
+        """
+        if self.docstore.writer():
+            expected: dict[str, str] = dict(
+                (vid, source) for source, vid in self.docstore.expected_vector_ids())
+            collection = self.vectors.collection
+            stored: set[str] = set()
+            offset = 0
+            while True:
+                page = collection.get(include=[], limit=PAGE, offset=offset)["ids"]
+                stored.update(page)
+                offset += len(page)
+                if len(page) < PAGE:
+                    break
+            orphans = sorted(stored - expected.keys())
+            for i in range(0, len(orphans), PAGE):
+                collection.delete(ids=orphans[i : i + PAGE])
+            for source in sorted({s for vid, s in expected.items() if vid not in stored}):
+                self._drop(source)
+        if self.keyword.generation() != self.docstore.generation():
+            self._rebuild_keyword()
+        self.docstore.set_writer(0)
+
+    def _rebuild_keyword(self) -> None:
+        crash_point("before-bm25")
+        self.keyword.build(self.docstore.all_chunk_texts(), self.docstore.generation())
 
     @property
     def exists(self) -> bool:
@@ -89,25 +137,50 @@ class Index:
     # -- writing ---------------------------------------------------------------------------
     def remove(self, source: str) -> bool:
         """Remove one document by source name; False if it is not indexed."""
-        if self.docstore.document(source) is None:
+        if not self.exists or self.docstore.document(source) is None:
             return False
-        self._drop(source)
-        self.keyword.build(self.docstore.all_chunk_texts())
+        with IndexLock(self.folder):
+            self.repair()
+            if self.docstore.document(source) is None:
+                return False
+            self.docstore.set_writer(os.getpid())
+            self._drop(source)
+            self._rebuild_keyword()
+            self.docstore.set_writer(0)
         return True
 
     def _drop(self, source: str) -> None:
         self.vectors.delete_source(source)
+        crash_point("after-drop")
         self.docstore.delete(source)
 
     def ingest(self, paths: list[str | Path], progress: Progress | None = None) -> IngestReport:
-        """Index new and changed files, skip unchanged ones, drop vanished ones; report per file."""
+        """Index new and changed files, skip unchanged ones, drop vanished ones; report per file.
+
+        One writer at a time (IndexBusyError otherwise). Crash-safe: killed at any point, the
+        next ingest (or the next open) repairs the index, and rerunning it gives the index a
+        clean ingest would (see repair()).
+        """
         self.check()
+        for raw in paths:
+            if not Path(raw).expanduser().exists():
+                raise CiteqaError(f"{raw}: no such file or folder")
+        with IndexLock(self.folder):
+            if self.exists:
+                self.repair()
+            self.docstore.set_writer(os.getpid())
+            report = self._ingest(paths, progress)
+            if self.exists and (report.changed
+                                or self.keyword.generation() != self.docstore.generation()):
+                self._rebuild_keyword()
+            self.docstore.set_writer(0)
+        return report
+
+    def _ingest(self, paths: list[str | Path], progress: Progress | None) -> IngestReport:
         report = IngestReport()
         todo: list[tuple[Path, str, str]] = []  # (file, source, root)
         for raw in paths:
             path = Path(raw).expanduser()
-            if not path.exists():
-                raise CiteqaError(f"{raw}: no such file or folder")
             if path.is_dir():
                 root = str(path.resolve())
                 found = list(find_files(path))
@@ -123,13 +196,17 @@ class Index:
                                           f"{', '.join(sorted(LOADERS))}"))
                     continue
                 todo.append((path, path.name, str(path.resolve().parent)))
-        if todo and not self.exists:
+        if todo and not self.exists:  # the tables exist (set_writer made them) before the manifest
             self._wanted_manifest(self.embedder.dimension).write(self.folder)
+            crash_point("after-manifest")
         pending: list[Prepared] = []
         for i, (path, source, root) in enumerate(todo):
             if progress:
                 progress(i, len(todo), f"reading {source}")
             try:
+                if not path.is_file():  # a FIFO or device would block or never end
+                    report.errors.append((source, "not a regular file"))
+                    continue
                 sha = sha256_file(path)
                 existing = self.docstore.document(source)
                 if existing and existing.sha256 == sha:
@@ -145,8 +222,6 @@ class Index:
                 self._write(pending, report, progress, i, len(todo))
                 pending = []
         self._write(pending, report, progress, len(todo), len(todo))
-        if report.changed or not (self.keyword.folder / "ids.json").exists():
-            self.keyword.build(self.docstore.all_chunk_texts())
         return report
 
     def _write(self, pending: list[Prepared], report: IngestReport, progress: Progress | None,
@@ -186,7 +261,10 @@ class Index:
                 vectors.append(own)
             if not doc.is_new:
                 self.vectors.delete_source(doc.source)
+                crash_point("after-delete")
             self.vectors.upsert(ids, np.vstack(vectors), [doc.source] * len(ids))
+            crash_point("after-vectors")
             self.docstore.put(DocumentRecord(doc.source, doc.root, doc.sha256, len(rows)),
                               doc.text, doc.pages, rows)
+            crash_point("after-document")
             (report.added if doc.is_new else report.updated).append(doc.source)

@@ -1,0 +1,91 @@
+"""One writer per index: an advisory file lock (flock on INDEX/.lock); and named crash points.
+
+Crash points make crash-safety testable: ``CITEQA_CRASH_AT=STAGE[:N]`` makes the process kill
+itself with SIGKILL the N-th time (default 1) it reaches STAGE, e.g. ``after-vectors:2``. The
+stages are the windows between writes in index/store.py and index/keyword.py (CRASH_STAGES).
+Unset (always, outside tests) it costs one dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from index.errors import CiteqaError
+
+LOCK_FILE = ".lock"
+CRASH_STAGES = (
+    "after-manifest",    # manifest written, nothing else yet
+    "after-drop",        # a vanished file's vectors deleted, its record not yet
+    "after-delete",      # a changed file's old vectors deleted, the new ones not yet written
+    "after-vectors",     # a file's vectors upserted, its document record not yet written
+    "after-document",    # a file's document record written, BM25 not yet rebuilt
+    "before-bm25",       # every file stored, BM25 not yet rebuilt
+    "bm25-written",      # the new BM25 written to its temporary folder, not yet swapped in
+    "bm25-swapped-out",  # the old BM25 folder moved aside, the new one not yet moved in
+)
+_hits: dict[str, int] = {}
+
+
+def crash_point(stage: str) -> None:
+    """Kill this process (SIGKILL, no cleanup) here when CITEQA_CRASH_AT names this stage."""
+    wanted = os.environ.get("CITEQA_CRASH_AT")
+    if not wanted:
+        return
+    name, _, nth = wanted.partition(":")
+    if name != stage:
+        return
+    _hits[stage] = _hits.get(stage, 0) + 1
+    if _hits[stage] >= int(nth or 1):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class IndexBusyError(CiteqaError):
+    """Another process is writing the index."""
+
+
+class IndexLock:
+    """Exclusive, non-blocking lock on an index folder for the length of a write.
+
+    The kernel releases it when the holder exits, however it exits (kill -9 included), so a
+    crashed writer never leaves a stale lock. The file holds the holder's pid, for the message.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.path = folder / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise IndexBusyError naming the holder."""
+        import fcntl
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise IndexBusyError(
+                f"index {self.folder} is being written by another process (pid {holder}); "
+                f"try again when it finishes"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        """Give the lock back (closing the file releases it)."""
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> IndexLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
