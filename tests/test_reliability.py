@@ -1,0 +1,135 @@
+"""Concurrency: one writer per index (a file lock, two real processes), and questions answered by
+a real server on loopback while an upload is being indexed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from assistant import Assistant
+from assistant.errors import CiteqaError
+from index.lock import IndexBusyError, IndexLock
+from tests.conftest import ROOT, SAMPLE_DIR
+from tests.test_crash import _generated, snapshot
+
+BUSY = "is being written by another process"
+
+
+def citeqa(*args, wait=True):
+    cmd = [sys.executable, "-m", "assistant", *args]
+    if not wait:
+        return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def _notes(folder, count: int, first: int = 0):
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(first, first + count):
+        (folder / f"note-{n:02d}.txt").write_text(_generated(f"district {n} archives", n))
+    return folder
+
+
+def test_a_second_writer_is_refused_with_one_line(tmp_path):
+    index = tmp_path / "ix"
+    with IndexLock(index):  # this test process is the writer
+        done = citeqa("ingest", str(SAMPLE_DIR), "--index", str(index), "--quiet")
+        assert done.returncode == 1
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and BUSY in lines[0] and f"(pid {os.getpid()})" in lines[0]
+        assert "try again" in lines[0] and "Traceback" not in done.stderr
+        with pytest.raises(IndexBusyError, match=BUSY):
+            Assistant.open(index).ingest([SAMPLE_DIR])
+    assert not (index / "manifest.json").exists()  # the refused writers wrote nothing
+    assert Assistant.open(index).ingest([SAMPLE_DIR]).added  # free again once released
+
+
+def test_two_ingest_processes_never_interleave(tmp_path):
+    """Two real ingests of one folder into one index at the same moment: each finishes or is
+    refused with the one-line message, and the index is the one a single ingest gives."""
+    docs = _notes(tmp_path / "docs", 6)
+    shutil.copy(SAMPLE_DIR / "mexico-border-troops.txt", docs)
+    index = tmp_path / "ix"
+    procs = [citeqa("ingest", str(docs), "--index", str(index), "--quiet", wait=False)
+             for _ in range(2)]
+    results = [(p.wait(300), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    assert any(rc == 0 for rc, _ in results), results
+    for rc, err in results:
+        assert rc == 0 or (rc == 1 and BUSY in err and len(err.strip().splitlines()) == 1), err
+    clean = tmp_path / "clean"
+    Assistant.open(clean).ingest([docs])
+    assert snapshot(index) == snapshot(clean)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A real server (UI + API) on loopback over a fresh index of the sample article."""
+    from assistant.http import start_background
+
+    folder = tmp_path_factory.mktemp("served")
+    qa = Assistant.open(folder / "ix")
+    qa.ingest([SAMPLE_DIR])
+    server, url = start_background(qa)
+    yield qa, url, folder
+    server.should_exit = True
+
+
+def _ask(url: str, question: str) -> tuple[int, dict, float]:
+    req = urllib.request.Request(f"{url}/api/ask", data=json.dumps({"question": question}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    started = time.perf_counter()
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return resp.status, json.loads(resp.read()), time.perf_counter() - started
+
+
+def test_questions_are_answered_while_an_upload_is_indexed(served):
+    """The UI's upload handler indexes files in one thread while clients ask over HTTP."""
+    from assistant.ui import upload
+
+    qa, url, folder = served
+    uploads = _notes(folder / "uploads", 8)
+    files = sorted(str(p) for p in uploads.iterdir())
+    result: dict = {}
+
+    def indexing():
+        started = time.perf_counter()
+        result["html"], _ = upload(qa, files)
+        result["seconds"] = time.perf_counter() - started
+
+    worker = threading.Thread(target=indexing)
+    answered = []
+    worker.start()
+    while worker.is_alive():
+        status, data, took = _ask(url, "How many troops?")
+        cited = [c["source"] for c in data["citations"]]
+        answered.append((status, took, cited[:1] == ["mexico-border-troops.txt"]))
+    worker.join()
+    assert "8 added" in result["html"], result["html"]
+    assert len(answered) >= 2, (answered, result)  # questions kept coming back during the upload
+    assert all(status == 200 and cited for status, _, cited in answered), answered
+    assert max(took for _, took, _ in answered) < result["seconds"]  # none waited for the ingest
+    status, data, _ = _ask(url, "How many findings did survey 3 of the district 2 archives record?")
+    assert status == 200 and data["citations"][0]["source"] == "note-02.txt"
+
+
+def test_an_upload_while_another_process_writes_gets_one_line(served):
+    from assistant.ui import upload
+
+    qa, _, folder = served
+    extra = _notes(folder / "extra", 1, first=40)
+    with IndexLock(qa.index.folder):
+        html, added = upload(qa, [str(extra / "note-40.txt")])
+    assert BUSY in html and added is None
+    with pytest.raises(CiteqaError, match=BUSY), IndexLock(qa.index.folder):
+        qa.ingest([extra])
