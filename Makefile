@@ -37,12 +37,19 @@ SAMPLE_GATES ?= --fail-under passed=0.92 --fail-under any_citation_contains=0.9 
 COVIDQA_GATES ?= --fail-under passed=0.63 --fail-under first_citation_contains=0.53 \
 	--fail-under source_at_1=0.80 --fail-under source_mrr=0.83 --fail-over false_abstention=0.03
 
+FOLLOWUP_GATES ?= --fail-under passed=0.8 --fail-over false_abstention=0.1
+
 eval: setup
 	mkdir -p $(EVAL_OUT)
 	$(PY) -m assistant eval evals/suites/sample.jsonl --index $(INDEX)-sample --docs examples/docs \
 		--out $(EVAL_OUT)/sample.json --report $(EVAL_OUT)/sample.html $(SAMPLE_GATES)
 	$(PY) -m assistant eval evals/suites/covidqa/covidqa.squad.json --index $(INDEX)-covidqa \
 		$(COVIDQA_SLICE) --out $(EVAL_OUT)/covidqa.json --report $(EVAL_OUT)/covidqa.html $(COVIDQA_GATES)
+	# follow-up questions (multi-turn cases) on the COVID-QA papers and on a small mixed corpus
+	$(PY) -m assistant eval evals/suites/covidqa-followups.jsonl --index $(INDEX)-covidqa \
+		--out $(EVAL_OUT)/covidqa-followups.json $(FOLLOWUP_GATES)
+	$(PY) -m assistant eval evals/suites/mixed-followups.jsonl --index $(INDEX)-mixed \
+		--docs tests/data --docs examples/docs --out $(EVAL_OUT)/mixed-followups.json $(FOLLOWUP_GATES)
 
 clean:
 	rm -rf $(VENV) $(INDEX) .pytest_cache

@@ -16,10 +16,17 @@ _POINTERS = re.compile(
 _ELLIPSIS = re.compile(r"^\s*(?:and|but|also|so|or|what about|how about|and what about|what of)\b",
                        re.IGNORECASE)
 # "What is the size of X?": the attribute asked about ("size") is not what the talk is about (X).
+# ("How many rail workers went on strike?" asks about the workers: no attribute there.)
 _ATTRIBUTE = re.compile(
-    r"^\s*(?:what|which|how)\s+(?:is|are|was|were|many|much)\s+(?:the\s+|a\s+|an\s+)?"
+    r"^\s*(?:what|which|how)\s+(?:is|are|was|were)\s+(?:the\s+|a\s+|an\s+)?"
     r"((?:[\w-]+\s+){0,2}?[\w-]+)\s+(?:of|for|in|among|on|at)\s+", re.IGNORECASE)
 MAX_OWN_WORDS = 1   # a question with this few content words of its own leans on the context
+# Prepositions carry no topic: "Over how many years?", "Under what condition?" are fragments.
+_PREPOSITIONS = frozenset(
+    "about above across after against along among around at before behind below beneath beside "
+    "besides between beyond by despite during except for from in inside into near of off on onto "
+    "out outside over per since through throughout till to toward towards under until up upon "
+    "via with within without".split())
 MAX_TOPIC_WORDS = 12
 
 
@@ -52,8 +59,9 @@ def content_words(text: str) -> list[str]:
 
 def is_follow_up(question: str) -> bool:
     """Whether a question leans on what came before (pronouns, "and …?", or almost no words)."""
+    own = [w for w in content_words(question) if w.lower() not in _PREPOSITIONS]
     return bool(_POINTERS.search(question) or _ELLIPSIS.match(question)
-                or len(content_words(question)) <= MAX_OWN_WORDS)
+                or len(own) <= MAX_OWN_WORDS)
 
 
 def resolve(question: str, history: list[str]) -> Resolved:

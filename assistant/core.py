@@ -131,7 +131,8 @@ class Assistant:
         retrieved = time.perf_counter()
         idf = self.index.keyword.idf(terms(text))
         kind = resolved.kind or answer_kind(question)
-        scored = score_sentences(text, vector, hits, idf, self.weights, kind=kind, focus=question)
+        scored = evidence = score_sentences(text, vector, hits, idf, self.weights, kind=kind,
+                                            focus=question)
         if text != question:  # a follow-up: the user's own words weigh most in picking sentences
             own = score_sentences(question, self.index.embedder.embed_query(question), hits,
                                   self.index.keyword.idf(terms(question)), self.weights,
@@ -139,7 +140,7 @@ class Assistant:
             scored = blend(scored, own, self.weights.own_words)
         if prefer:
             scored = favour(scored, set(prefer), self.weights.prefer)
-        chosen = select(kind, scored, self.weights, self.index.docstore)
+        chosen = select(kind, scored, self.weights, self.index.docstore, evidence)
         timings = {"retrieve": (retrieved - started) * 1000}
         if chosen and self.llm is not None:
             try:

@@ -159,10 +159,11 @@ def widen(s: Scored, kind: str | None, weights: Weights, docstore: DocStore) -> 
     return replace(s, end=end, text=docstore.span(s.source, s.start, end))
 
 
-def select(kind: str | None, scored: list[Scored], weights: Weights, docstore: DocStore
-           ) -> list[Scored]:
-    """The best sentence and those close enough to it; [] when the evidence is too weak."""
-    if not scored or not supported(scored, weights):
+def select(kind: str | None, scored: list[Scored], weights: Weights, docstore: DocStore,
+           evidence: list[Scored] | None = None) -> list[Scored]:
+    """The best sentence and those close enough to it; [] when the evidence (``scored``, or
+    the scoring given as ``evidence`` when ``scored`` was re-ranked) is too weak."""
+    if not scored or not supported(evidence or scored, weights):
         return []
     best = scored[0].score
     chosen = [widen(scored[0], kind, weights, docstore)]
