@@ -25,6 +25,9 @@ EXAMPLES = ["How many troops?", "How much does Canada's plan cost?", "When was t
 FILE_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
 INTRO = ("Ask about your documents. Every answer is made of sentences from them, each with a "
          "numbered source card below it; click a number to jump to its card.")
+INTRO_LLM = ("Ask about your documents. {model} writes each answer from passages of them; every "
+             "sentence carries a numbered marker, checked against the passages, that jumps to the "
+             "sentence it rests on.")
 
 FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
 MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
@@ -149,7 +152,9 @@ def build(qa: Assistant):
         return (remove(qa, source), *docs_state())
 
     with gr.Blocks(title="citeqa") as app:
-        gr.Markdown(f"## citeqa — answers that cite their sentences\n{INTRO}")
+        intro = INTRO if not qa.settings.llm_url else INTRO_LLM.format(
+            model=qa.settings.llm_model or "the LLM")
+        gr.Markdown(f"## citeqa — answers that cite their sentences\n{intro}")
         conversation = gr.State(None)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
