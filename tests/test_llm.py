@@ -250,3 +250,25 @@ def test_eval_judge_without_an_llm_is_a_one_line_error(sample_qa, tmp_path, caps
     suite.write_text('{"id": "t", "question": "How many troops?", "answers": ["10,000"]}\n')
     assert main(["eval", str(suite), "--index", sample_qa.settings.index, "--judge"]) == 1
     assert "--judge needs an LLM" in capsys.readouterr().err
+
+
+def test_cli_chat_streams_follow_ups_through_the_llm(sample_qa, capsys, monkeypatch):
+    import io
+
+    def script(request):
+        user = request["messages"][-1]["content"]
+        if user.startswith("Rewrite the last question"):
+            return Reply("How many frontline personnel does Canada's plan add?")
+        if "frontline" in user.split("Question:")[-1]:
+            return Reply("Canada's plan adds nearly 10,000 frontline personnel [1].")
+        return Reply("Canada's plan costs $1.3 billion [1].")
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("How much does Canada's plan cost?\n"
+                                                 "How many personnel?\n\n"))
+    with FakeLLM(script) as fake:
+        assert main(["chat", "--index", sample_qa.settings.index, "--llm-url", fake.url,
+                     "--llm-model", "fake"]) == 0
+    out = capsys.readouterr().out
+    assert "Canada's plan costs $1.3 billion [1]." in out
+    assert "Canada's plan adds nearly 10,000 frontline personnel [1]." in out
+    assert out.count("mexico-border-troops.txt") == 2
