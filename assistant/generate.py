@@ -21,8 +21,10 @@ from index.docstore import DocStore
 from index.sentences import SENTENCE_END, split_sentences
 from index.textproc import terms
 
-MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_OPEN_MARKER = re.compile(r"\[[\d,;\s]*")
+# [1], [1, 2], and the variants models write: [Passage 1], [source 2; 3]
+_LABEL = r"(?:(?:passage|source|doc(?:ument)?)\s*)?"
+MARKER = re.compile(rf"\[{_LABEL}(\d+(?:\s*[,;]\s*{_LABEL}\d+)*)\]", re.IGNORECASE)
+_OPEN_MARKER = re.compile(r"\[[a-z]{0,8}\s*[\d,;\sa-z]*", re.IGNORECASE)
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+\])+\s*")
 _TAG = re.compile(r"<(/?)(passage)", re.IGNORECASE)
 UNSUPPORTED = "[?]"

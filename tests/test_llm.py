@@ -98,6 +98,12 @@ def test_a_marker_split_across_stream_chunks_is_held_until_it_closes():
     assert f.shown == {2: 1, 1: 2}
 
 
+def test_marker_variants_models_write_are_understood():
+    f = MarkerFilter(3)
+    out = f.feed("A [Passage 2]. B [source 1; 3") + f.feed("]. C [see note]. D [passage 9].")
+    assert out + f.flush() == "A [1]. B [2][3]. C [see note]. D ."
+
+
 def test_leading_markers_belong_to_the_sentence_before():
     claims = split_claims("Troops were sent. [1] The plan is bigger [2].")
     assert [c.cites for c in claims] == [[1], [2]]
