@@ -136,7 +136,9 @@ def _progress(quiet: bool):
     """A tqdm bar over files, whose label follows the embedding."""
     from tqdm import tqdm
 
-    bar = tqdm(total=0, unit="file", file=sys.stderr, disable=quiet, leave=False)
+    # None: no bar when stderr is not a terminal (a log keeps one-line errors only)
+    bar = tqdm(total=0, unit="file", file=sys.stderr, disable=True if quiet else None,
+               leave=False)
 
     def update(done: int, total: int, what: str) -> None:
         bar.total = total

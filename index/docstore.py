@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import IndexCorruptError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     source TEXT PRIMARY KEY,
@@ -78,11 +80,18 @@ class DocStore:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, timeout=30)
-            # WAL: readers (questions) go on while an ingest writes; a killed writer's
-            # uncommitted transaction is rolled back on the next open
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(SCHEMA)
+            try:
+                # WAL: readers (questions) go on while an ingest writes; a killed writer's
+                # uncommitted transaction is rolled back on the next open
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.executescript(SCHEMA)
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                raise IndexCorruptError(
+                    f"{self.path} is damaged ({exc}); remove the folder {self.path.parent} and "
+                    f"ingest again"
+                ) from None
             self._local.conn = conn
         return conn
 

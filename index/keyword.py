@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.errors import IndexCorruptError
 from index.lock import crash_point
 from index.textproc import terms
 
@@ -74,8 +75,15 @@ class KeywordIndex:
                 return
             ids_file = self.folder / "ids.json"
             if ids_file.exists():
-                self._ids = json.loads(ids_file.read_text())
-                self._model = bm25s.BM25.load(str(self.folder), mmap=True, show_progress=False)
+                try:
+                    self._ids = json.loads(ids_file.read_text())
+                    self._model = bm25s.BM25.load(str(self.folder), mmap=True,
+                                                  show_progress=False)
+                except (OSError, ValueError, KeyError) as exc:
+                    raise IndexCorruptError(
+                        f"the keyword index {self.folder} is damaged ({type(exc).__name__}); "
+                        f"remove that folder and run citeqa again: it is rebuilt"
+                    ) from None
             self._loaded = True
 
     def idf(self, words: list[str]) -> dict[str, float]:

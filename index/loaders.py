@@ -105,6 +105,8 @@ def load_docx(path: Path) -> Loaded:
         document = docx.Document(str(path))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise LoadError(f"{path.name}: not a readable .docx file ({exc})") from None
+    except Exception as exc:  # python-docx raises its own types on damaged files
+        raise LoadError(f"{path.name}: not a readable .docx file ({type(exc).__name__})") from None
     parts = [p.text for p in document.paragraphs]
     for table in document.tables:
         for row in table.rows:

@@ -54,8 +54,9 @@ class Index:
         return Manifest(SCHEMA_VERSION, self.embedder.name, self.embedder.weights_hash,
                         dimension, self.chunk_tokens, self.overlap_tokens)
 
-    def check(self) -> Manifest | None:
-        """Refuse an index built with other settings; None when the folder has no index."""
+    def check(self, writing: bool = False) -> Manifest | None:
+        """Refuse an index built with other settings or missing parts (saying what to do);
+        repair one a crashed writer left behind. None when the folder has no index."""
         existing = Manifest.read(self.folder)
         if existing is not None:
             existing.check(self._wanted_manifest(), self.folder)
@@ -63,6 +64,14 @@ class Index:
                 raise IndexCorruptError(
                     f"index {self.folder} lacks documents.sqlite; remove the folder and ingest again"
                 )
+            if (not self.vectors.url and not (self.folder / "chroma").exists()
+                    and self.docstore.count_chunks()):
+                if not writing:
+                    raise IndexCorruptError(
+                        f"index {self.folder} lacks its vectors (chroma/); ingest the documents "
+                        f"again to rebuild them: citeqa ingest DOCS --index {self.folder}"
+                    )
+                self.docstore.set_writer(os.getpid())  # repair() then drops what lacks vectors
             if self.needs_repair():
                 try:  # a writer died mid-write: repair now unless another writer is at work
                     with IndexLock(self.folder):
@@ -161,7 +170,7 @@ class Index:
         next ingest (or the next open) repairs the index, and rerunning it gives the index a
         clean ingest would (see repair()).
         """
-        self.check()
+        self.check(writing=True)
         for raw in paths:
             if not Path(raw).expanduser().exists():
                 raise CiteqaError(f"{raw}: no such file or folder")
@@ -205,7 +214,9 @@ class Index:
                 progress(i, len(todo), f"reading {source}")
             try:
                 if not path.is_file():  # a FIFO or device would block or never end
-                    report.errors.append((source, "not a regular file"))
+                    report.errors.append((source, "cannot read (a link to a missing file)"
+                                          if path.is_symlink() and not path.exists()
+                                          else "not a regular file"))
                     continue
                 sha = sha256_file(path)
                 existing = self.docstore.document(source)
@@ -218,6 +229,9 @@ class Index:
                 report.errors.append((source, str(exc).split(": ", 1)[-1]))
             except OSError as exc:
                 report.errors.append((source, f"cannot read ({exc.strerror or exc})"))
+            except Exception as exc:  # a loader's library failing on a damaged file: skip it
+                report.errors.append((source, f"could not be read ({type(exc).__name__}: "
+                                      f"{' '.join(str(exc).split())[:200]})"))
             if sum(len(p.chunks) for p in pending) >= GROUP_CHUNKS:
                 self._write(pending, report, progress, i, len(todo))
                 pending = []
