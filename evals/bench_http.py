@@ -2,8 +2,12 @@
 
     python evals/bench_http.py --url http://127.0.0.1:7860 --clients 8 --seconds 30
     python evals/bench_http.py --serve --index .citeqa     # starts `citeqa serve` itself, then stops it
+    python evals/bench_http.py --serve --index IDX --ingest-generated 200   # and upload 200
+        generated documents through the UI's upload endpoint while the questions run
 
-Speaks plain HTTP only (no import of assistant/), so it can load any server with the same API.
+Speaks plain HTTP only (no import of assistant/), so it can load any server with the same API;
+the ingest alongside goes through the page's upload handler with gradio_client, as a browser's
+upload does.
 """
 
 from __future__ import annotations
@@ -11,10 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -48,6 +55,51 @@ def ask_once(url: str, question: str, timeout: float) -> tuple[bool, float, str]
             return ok, time.perf_counter() - started, "" if ok else f"bad body {str(data)[:80]}"
     except (urllib.error.URLError, OSError, ValueError) as exc:
         return False, time.perf_counter() - started, str(exc)[:120]
+
+
+WORDS = ("harbour ferry archive council orchard bridge canal warden survey district ledger "
+         "station granary quarry mill tower market chapel school depot").split()
+
+
+def generate_documents(folder: Path, count: int, seed: int = 7) -> list[Path]:
+    """``count`` distinct text documents of about 2 KB (sentences with names and numbers)."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for n in range(count):
+        lines = [f"Report {n} on the {rng.choice(WORDS)} of {rng.choice(WORDS).title()}ford.", ""]
+        for i in range(14):
+            a, b, c = rng.sample(WORDS, 3)
+            lines.append(f"In {1850 + rng.randrange(170)} the {a} of district {n}-{i} counted "
+                         f"{rng.randrange(2, 9000)} {b}s near the {c}.")
+        path = folder / f"generated-{n:04d}.txt"
+        path.write_text("\n".join(lines) + "\n")
+        paths.append(path)
+    return paths
+
+
+def ingest_alongside(url: str, files: list[Path], batch: int, out: dict) -> None:
+    """Upload ``files`` in batches through the UI's upload handler (the same server, the same
+    index); record files, batches, seconds, added and failures in ``out``."""
+    from gradio_client import Client, handle_file
+
+    started = time.perf_counter()
+    out.update(files=len(files), batches=0, added=0, failed=0, problems=[])
+    client = Client(url, verbose=False)
+    for i in range(0, len(files), batch):
+        try:
+            status = client.predict([handle_file(str(f)) for f in files[i : i + batch]],
+                                    api_name="/upload_event")[0]
+            added = int(status.split(" added")[0].rsplit(">", 1)[-1])
+            out["added"] += added
+            if added != len(files[i : i + batch]):
+                out["failed"] += 1
+                out["problems"].append(status[:200])
+        except Exception as exc:  # noqa: BLE001 - any failure of an upload is reported
+            out["failed"] += 1
+            out["problems"].append(f"{type(exc).__name__}: {str(exc)[:160]}")
+        out["batches"] += 1
+    out["seconds"] = round(time.perf_counter() - started, 1)
 
 
 def run(url: str, clients: int, seconds: float, questions: list[str], timeout: float) -> dict:
@@ -121,12 +173,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=10, help="per request, seconds")
     parser.add_argument("--suite", help="take questions from a JSONL suite")
     parser.add_argument("--max-p95-ms", type=float, default=2000)
+    parser.add_argument("--ingest", metavar="DIR", help="while the load runs, upload the "
+                        "documents of DIR through the UI's upload endpoint (same server and index)")
+    parser.add_argument("--ingest-generated", type=int, metavar="N",
+                        help="while the load runs, upload N generated documents (about 2 KB each)")
+    parser.add_argument("--ingest-batch", type=int, default=10, help="files per upload")
     args = parser.parse_args(argv)
     questions = suite_questions(args.suite) if args.suite else QUESTIONS
+    scratch = None
+    files: list[Path] = []
+    if args.ingest:
+        files = sorted(p for p in Path(args.ingest).rglob("*")
+                       if p.is_file() and p.suffix.lower() in {".txt", ".md", ".html", ".htm",
+                                                               ".pdf", ".docx"})
+    if args.ingest_generated:
+        scratch = Path(tempfile.mkdtemp(prefix="citeqa-bench-"))
+        files += generate_documents(scratch, args.ingest_generated)
     proc, url = start_server(args.index) if args.serve else (None, args.url.rstrip("/"))
+    ingest: dict = {}
     try:
+        worker = None
+        if files:
+            worker = threading.Thread(target=ingest_alongside,
+                                      args=(url, files, args.ingest_batch, ingest), daemon=True)
+            worker.start()
         result = run(url, args.clients, args.seconds, questions, args.timeout)
+        if worker is not None:
+            result["ingest_running_at_end"] = worker.is_alive()
+            worker.join()
+            result["ingest"] = ingest
     finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
         if proc is not None:
             proc.terminate()
             try:
@@ -134,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
     print(json.dumps(result, indent=1))
-    return 1 if result["failures"] or result["p95_ms"] > args.max_p95_ms else 0
+    failed = result["failures"] or result.get("ingest", {}).get("failed")
+    return 1 if failed or result["p95_ms"] > args.max_p95_ms else 0
 
 
 if __name__ == "__main__":
