@@ -125,7 +125,10 @@ def remove(qa: Assistant, source: str | None) -> str:
     if not source:
         return "<p class='cq-muted'>Choose a document to remove.</p>"
     with _write_lock:
-        removed = qa.index.remove(source)
+        try:
+            removed = qa.index.remove(source)
+        except CiteqaError as exc:  # e.g. another process is writing the index
+            return f"<p class='cq-bad'>✗ {esc(str(exc))}</p>"
     if removed:
         return f"<p class='cq-ok'>Removed {esc(source)}.</p>"
     return f"<p class='cq-bad'>✗ {esc(source)} is not in the index.</p>"
