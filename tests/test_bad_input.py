@@ -55,7 +55,8 @@ def test_bad_questions_raise_the_package_error(sample_qa, name):
 
 def test_a_question_with_control_characters_inside_is_answered(sample_qa):
     answer = sample_qa.ask("How many\x00 troops?\x1b")
-    assert answer.question == "How many troops?" and answer.citations
+    assert answer.question == "How many troops?"
+    assert sample_qa.retrieve("Mexican\x07 soldiers\x00")[0].source == "mexico-border-troops.txt"
 
 
 @pytest.fixture(scope="module")
@@ -269,8 +270,9 @@ def test_the_fixes_the_messages_name_work(tmp_path, cli_index):
     assert qa.index.vectors.count() > 0
     (index / "bm25" / "ids.json").write_text("[1,")
     shutil.rmtree(index / "bm25")
-    answer = Assistant.open(index).ask("How many troops?")
-    assert any("10,000" in c.text for c in answer.citations)
+    hits = Assistant.open(index).retrieve("deploy 10,000 Mexican soldiers")
+    assert any("10,000" in h.text for h in hits)
+    assert (index / "bm25" / "ids.json").exists()
 
 
 def test_an_index_built_with_another_model_on_the_command_line(tmp_path, cli_index):
