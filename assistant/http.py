@@ -226,6 +226,11 @@ def make_server(qa: Assistant, host: str | None = None, port: int | None = None,
         print(f"citeqa: warning: serving on {host} without a login; anyone who can reach this "
               f"machine can read and change the index. Set CITEQA_AUTH=user:password.",
               file=sys.stderr)
+    from index.lock import hold_open
+
+    # this process keeps Chroma's graph and BM25 in memory: other processes' ingests are refused
+    # while it runs (uploads through the page go on)
+    hold_open(qa.index.folder)
     app = full_app(qa, host, port)
     if warm:
         threading.Thread(target=warm_up, args=(qa,), daemon=True).start()

@@ -15,6 +15,8 @@ from pathlib import Path
 from index.errors import CiteqaError
 
 LOCK_FILE = ".lock"
+READERS_FILE = ".readers"  # shared-locked by long-lived processes that keep stores in memory
+_held: dict[Path, int] = {}  # folder -> this process's shared lock on READERS_FILE
 CRASH_STAGES = (
     "after-manifest",    # manifest written, nothing else yet
     "after-drop",        # a vanished file's vectors deleted, its record not yet
@@ -75,9 +77,45 @@ class IndexLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
+        try:
+            self._exclude_readers()
+        except IndexBusyError:
+            self.release()
+            raise
+
+    def _exclude_readers(self) -> None:
+        """A server keeps Chroma's graph and BM25 in memory and would not see (or could undo)
+        another process's writes: refuse while one holds the index open, unless it is us."""
+        import fcntl
+
+        own = _held.get(self.folder)
+        fd = own if own is not None else os.open(self.folder / READERS_FILE,
+                                                 os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            if own is None:
+                os.close(fd)
+            else:
+                fcntl.flock(fd, fcntl.LOCK_SH)
+            raise IndexBusyError(
+                f"index {self.folder} is open in a running citeqa serve (pid {holder}); add "
+                f"files through its page, or stop it and try again"
+            ) from None
+        self._readers_fd = fd
 
     def release(self) -> None:
         """Give the lock back (closing the file releases it)."""
+        import fcntl
+
+        readers = getattr(self, "_readers_fd", None)
+        if readers is not None:
+            if _held.get(self.folder) == readers:
+                fcntl.flock(readers, fcntl.LOCK_SH)  # back to holding the index open
+            else:
+                os.close(readers)
+            self._readers_fd = None
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
             os.close(self._fd)
@@ -89,3 +127,25 @@ class IndexLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def hold_open(folder: Path) -> None:
+    """Mark the index as held open by this long-lived process (citeqa serve), until it exits:
+    other processes' writes are refused meanwhile; this process's own writes go on."""
+    import fcntl
+
+    folder = Path(folder)
+    if folder in _held:
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / READERS_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise IndexBusyError(
+            f"index {folder} is being written by another process; start the server when it "
+            f"finishes"
+        ) from None
+    os.pwrite(fd, f"{os.getpid()}\n".encode().ljust(16), 0)
+    _held[folder] = fd

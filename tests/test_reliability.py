@@ -142,3 +142,19 @@ def test_an_upload_while_another_process_writes_gets_one_line(served):
     with IndexLock(qa.index.folder):
         assert BUSY in remove(qa, "mexico-border-troops.txt")
     assert "mexico-border-troops.txt" in [d.source for d in qa.index.documents()]
+
+
+def test_a_cli_ingest_into_an_index_a_server_holds_open_is_refused(served, tmp_path):
+    """A server keeps Chroma's graph and BM25 in memory and would not see another process's
+    writes, so while it runs only its own uploads write the index."""
+    qa, url, folder = served
+    docs = _notes(tmp_path / "more", 1, first=60)
+    done = citeqa("ingest", str(docs), "--index", str(qa.index.folder), "--quiet")
+    assert done.returncode == 1
+    line = done.stderr.strip()
+    assert "open in a running citeqa serve" in line and f"pid {os.getpid()}" in line
+    assert len(line.splitlines()) == 1
+    from assistant.ui import upload
+
+    html, added = upload(qa, [str(docs / "note-60.txt")])  # the server's own writes go on
+    assert added == "note-60.txt", html
