@@ -1,9 +1,29 @@
-"""citeqa's answering side; the public API: ``from assistant import Assistant``."""
+"""citeqa's answering side; the public API: ``from assistant import Assistant``.
 
-from assistant.core import Assistant
-from assistant.errors import CiteqaError
-from assistant.settings import Settings
-from assistant.types import Answer, Citation, Passage
-from index import IngestReport
+The names load on first use, so ``citeqa --help`` (which imports this package) stays quick."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+_EXPORTS = {"Answer": "assistant.types", "Assistant": "assistant.core", "Citation": "assistant.types",
+            "CiteqaError": "assistant.errors", "IngestReport": "index", "Passage": "assistant.types",
+            "Settings": "assistant.settings"}
+
+if TYPE_CHECKING:
+    from assistant.core import Assistant
+    from assistant.errors import CiteqaError
+    from assistant.settings import Settings
+    from assistant.types import Answer, Citation, Passage
+    from index import IngestReport
 
 __all__ = ["Answer", "Assistant", "Citation", "CiteqaError", "IngestReport", "Passage", "Settings"]
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'assistant' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

@@ -57,7 +57,8 @@ class Assistant:
     def __init__(self, settings: Settings, weights: Weights | None = None):
         self.settings = settings
         self.weights = weights or Weights()
-        self.index = Index(settings.index, settings.embed_model, settings.chroma_url)
+        self.index = Index(settings.index, settings.embed_model, settings.chroma_url,
+                           embed_backend=settings.embed_backend)
 
     @classmethod
     def open(cls, index: str | Path | None = None, **overrides) -> Assistant:

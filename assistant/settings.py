@@ -13,6 +13,8 @@ class Settings(BaseSettings):
 
     index: str = Field(".citeqa", description="index folder")
     embed_model: str | None = Field(None, description="embedding model: local path or name")
+    embed_backend: str | None = Field(None, description="embedding backend: onnx (the default on "
+                                      "CPUs), onnx-int8 or torch (the default with a GPU)")
     chroma_url: str | None = Field(None, description="Chroma server URL instead of the embedded store")
     host: str = "127.0.0.1"
     port: int = 7860

@@ -11,6 +11,12 @@ from index.errors import IndexCorruptError, IndexMismatchError
 
 SCHEMA_VERSION = 3
 FILENAME = "manifest.json"
+# Backends whose vectors can share an index: ONNX fp32 gives the torch vectors to a cosine of
+# 0.9999+, so either opens the other's index (a GPU machine runs torch on an index built on a
+# CPU with ONNX); int8 vectors differ a little (cosine ~0.99), enough to move answers at the
+# abstention threshold, so an int8 index is queried with int8 only. The field is new in schema 3
+# with a default, so indexes written before it (all torch) open unchanged.
+VECTOR_FAMILY = {"torch": "fp32", "onnx": "fp32", "onnx-int8": "int8"}
 
 
 @dataclass
@@ -23,6 +29,9 @@ class Manifest:
     dimension: int
     chunk_tokens: int
     overlap_tokens: int
+    # how the vectors were computed (index/embedding.py BACKENDS); manifests written before
+    # backends existed lack it and were all built with torch
+    embed_backend: str = "torch"
 
     @classmethod
     def read(cls, folder: Path) -> Manifest | None:
@@ -32,7 +41,8 @@ class Manifest:
             return None
         try:
             data = json.loads(path.read_text())
-            return cls(**{f.name: data[f.name] for f in fields(cls)})
+            return cls(**{f.name: data[f.name] for f in fields(cls)
+                          if f.name in data or f.name != "embed_backend"})
         except (ValueError, KeyError, TypeError) as exc:
             raise IndexCorruptError(
                 f"{path} is unreadable ({exc}); remove the folder {folder} and ingest again"
@@ -56,6 +66,13 @@ class Manifest:
             raise IndexMismatchError(
                 f"index {folder} was built with embedding model {self.embed_model!r}, "
                 f"not {other.embed_model!r}; use that model (CITEQA_EMBED_MODEL) or rebuild: "
+                f"rm -r {folder} && citeqa ingest DOCS --index {folder}"
+            )
+        if VECTOR_FAMILY.get(self.embed_backend) != VECTOR_FAMILY.get(other.embed_backend):
+            raise IndexMismatchError(
+                f"index {folder} was built with embedding backend {self.embed_backend!r}, "
+                f"not {other.embed_backend!r}; use that backend (CITEQA_EMBED_BACKEND="
+                f"{self.embed_backend}) or rebuild: "
                 f"rm -r {folder} && citeqa ingest DOCS --index {folder}"
             )
         if (self.chunk_tokens, self.overlap_tokens) != (other.chunk_tokens, other.overlap_tokens):

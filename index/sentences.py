@@ -13,10 +13,13 @@ SENTENCE_END = tuple(".!?:;\"”’)]")
 @lru_cache(maxsize=1)
 def _punkt():
     """The English Punkt model that llama-index ships (no download)."""
-    import llama_index.core
+    from importlib.util import find_spec
+
     import nltk
 
-    bundled = os.path.join(os.path.dirname(llama_index.core.__file__), "_static", "nltk_cache")
+    # located, not imported: importing llama_index.core takes seconds (measured, issue 6)
+    core = find_spec("llama_index.core")
+    bundled = os.path.join(list(core.submodule_search_locations)[0], "_static", "nltk_cache")
     if bundled not in nltk.data.path:
         nltk.data.path.append(bundled)
     from nltk.tokenize import PunktTokenizer

@@ -36,9 +36,9 @@ class Index:
 
     def __init__(self, folder: str | Path, embed_model: str | None = None,
                  chroma_url: str | None = None, overlap_tokens: int = DEFAULT_OVERLAP_TOKENS,
-                 device: str | None = None):
+                 device: str | None = None, embed_backend: str | None = None):
         self.folder = Path(folder).expanduser().resolve()
-        self.embedder = Embedder(embed_model, device=device)
+        self.embedder = Embedder(embed_model, device=device, backend=embed_backend)
         self.docstore = DocStore(self.folder / "documents.sqlite")
         self.vectors = VectorStore(self.folder, chroma_url)
         self.keyword = KeywordIndex(self.folder)
@@ -52,7 +52,7 @@ class Index:
 
     def _wanted_manifest(self, dimension: int = 0) -> Manifest:
         return Manifest(SCHEMA_VERSION, self.embedder.name, self.embedder.weights_hash,
-                        dimension, self.chunk_tokens, self.overlap_tokens)
+                        dimension, self.chunk_tokens, self.overlap_tokens, self.embedder.backend)
 
     def check(self, writing: bool = False) -> Manifest | None:
         """Refuse an index built with other settings or missing parts (saying what to do);
