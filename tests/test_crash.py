@@ -157,3 +157,20 @@ def test_a_crash_is_repaired_on_open_too(setup):
     assert not ix.needs_repair()
     assert json.loads((ix.folder / "bm25" / "ids.json").read_text()) == [
         cid for cid, _ in ix.docstore.all_chunk_texts()]
+
+
+def test_a_removal_killed_midway_completes_on_the_next_open(setup):
+    """`citeqa docs remove` killed between deleting the vectors and the record: the next open
+    finds the writer's mark, sees the document's vectors gone and finishes the removal."""
+    base, docs, v1, _ = setup
+    index = base / "index-remove"
+    shutil.copytree(v1, index)
+    env = {**os.environ, "CITEQA_CRASH_AT": "after-drop"}
+    crashed = subprocess.run([sys.executable, "-m", "assistant", "docs", "remove",
+                              "notes/lighthouses.txt", "--index", str(index)], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    after = snapshot(index)
+    assert "notes/lighthouses.txt" not in [d[0] for d in after["documents"]]
+    assert after["vectors"] == after["expected_vectors"] and after["bm25"] == after["chunks"]
+    assert after["in_step"] and after["leftovers"] == []
