@@ -63,8 +63,13 @@ class IndexLock:
         """Take the lock or raise IndexBusyError naming the holder."""
         import fcntl
 
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise CiteqaError(f"cannot write the index folder {self.folder} "
+                              f"({exc.strerror or exc}); choose another --index or fix its "
+                              f"permissions") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

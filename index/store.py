@@ -57,6 +57,9 @@ class Index:
     def check(self, writing: bool = False) -> Manifest | None:
         """Refuse an index built with other settings or missing parts (saying what to do);
         repair one a crashed writer left behind. None when the folder has no index."""
+        if self.folder.exists() and not self.folder.is_dir():
+            raise CiteqaError(f"the index {self.folder} is a file, not a folder; choose a folder "
+                              f"for the index (--index DIR or CITEQA_INDEX)")
         existing = Manifest.read(self.folder)
         if existing is not None:
             existing.check(self._wanted_manifest(), self.folder)

@@ -215,6 +215,14 @@ def test_a_6_mb_single_line_is_cut_into_bounded_pieces(tmp_path):
 
 
 # -- indexes ----------------------------------------------------------------------------------
+def test_an_index_path_that_is_a_file_gets_one_line(tmp_path):
+    index = tmp_path / "notes.txt"
+    index.write_text("not an index\n")
+    one_line_error(citeqa("ingest", str(SAMPLE_DIR), "--index", str(index), "--quiet"),
+                   "is a file, not a folder")
+    assert index.read_text() == "not an index\n"
+
+
 def test_asking_before_any_ingest_says_how_to_start(tmp_path):
     with pytest.raises(NoIndexError, match="citeqa ingest"):
         Assistant.open(tmp_path / "none").ask("How many troops?")
