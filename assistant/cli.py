@@ -16,6 +16,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--embed-model", help="embedding model: a local path or a model name "
                         "(default: the bundled all-MiniLM-L6-v2)")
     parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
+    parser.add_argument("--embed-backend", choices=["onnx", "onnx-int8", "torch"],
+                        help="how vectors are computed (default: onnx on a CPU, torch with a GPU)")
 
 
 def _llm(parser: argparse.ArgumentParser) -> None:
@@ -129,7 +131,7 @@ def _assistant(args):
 
     llm = {k: getattr(args, k, None) for k in ("llm_url", "llm_model", "llm_api_key", "llm_timeout")}
     return Assistant.open(index=args.index, embed_model=args.embed_model,
-                          chroma_url=args.chroma_url, **llm)
+                          chroma_url=args.chroma_url, embed_backend=args.embed_backend, **llm)
 
 
 def _progress(quiet: bool):
@@ -236,7 +238,7 @@ def cmd_bench(args) -> int:
         from assistant.core import Assistant
 
         return Assistant.open(index=index, embed_model=args.embed_model,
-                              chroma_url=args.chroma_url)
+                              chroma_url=args.chroma_url, embed_backend=args.embed_backend)
 
     return run_bench(factory, args.corpus, index=args.index, questions=args.questions,
                      asks=args.asks, top_k=args.top_k, json_out=args.json_out,

@@ -66,13 +66,13 @@ class VectorStore:
     def search(self, vector: np.ndarray, k: int, per_chunk: int = 4) -> list[tuple[str, float]]:
         """The ``k`` chunks holding the sentences nearest to ``vector``, as (chunk id, cosine
         similarity of its best sentence), best first."""
-        count = self.count()
-        if count == 0:
-            return []
+        # no count() first: it cost 38 ms a question at 70,000 vectors and grows with the
+        # collection, while Chroma (1.5) answers a query for more than it holds with what it has
         result = self.collection.query(
-            query_embeddings=[vector.tolist()], n_results=min(k * per_chunk, count),
-            include=["distances"],
+            query_embeddings=[vector.tolist()], n_results=k * per_chunk, include=["distances"],
         )
+        if not result["ids"] or not result["ids"][0]:
+            return []
         best: dict[str, float] = {}
         for vid, dist in zip(result["ids"][0], result["distances"][0]):
             chunk = vid.rsplit(":", 1)[0]
