@@ -13,7 +13,6 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 import warnings
 from pathlib import Path
 
@@ -124,7 +123,6 @@ class OnnxEncoder:
         if not isinstance(size, int):
             size = json.loads((Path(model_path) / "config.json").read_text())["hidden_size"]
         self.dimension = int(size)
-        self._lock = threading.Lock()
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit vectors for one batch of texts."""

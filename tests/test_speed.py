@@ -77,3 +77,19 @@ def test_the_manifest_records_the_backend(tmp_path, docs_dir):
     qa.ingest([docs_dir])
     manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
     assert manifest["embed_backend"] == "onnx"
+
+
+def test_backends_share_an_index_only_when_their_vectors_agree(tmp_path):
+    from index.errors import IndexMismatchError
+    from index.manifest import Manifest
+
+    def made(backend: str) -> Manifest:
+        return Manifest(3, "all-MiniLM-L6-v2", "ab" * 32, 384, 254, 32, backend)
+
+    made("torch").check(made("onnx"), tmp_path)  # the same vectors (cosine >= 0.9999)
+    made("onnx").check(made("torch"), tmp_path)
+    with pytest.raises(IndexMismatchError, match="backend 'onnx-int8'.*rebuild: rm -r"):
+        made("onnx-int8").check(made("onnx"), tmp_path)
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {k: v for k, v in made("torch").__dict__.items() if k != "embed_backend"}))
+    assert Manifest.read(tmp_path).embed_backend == "torch"  # written before backends existed
