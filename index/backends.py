@@ -63,8 +63,12 @@ def export_onnx(model_path: str, weights_sha256: str, int8: bool = True) -> Path
         raise ModelError(f"exporting the ONNX model needs torch, transformers and onnx ({exc}): "
                          "pip install onnx, or set CITEQA_EMBED_BACKEND=torch") from None
     hf_logging.disable_progress_bar()
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))
+    except OSError as exc:
+        raise ModelError(f"cannot write the ONNX export to {folder} ({exc.strerror or exc}); set "
+                         "CITEQA_CACHE to a writable folder, or CITEQA_EMBED_BACKEND=torch") from None
     try:
         # eager attention: a plain graph with the padding mask applied (verified: fp32 export
         # gives the torch vectors to a cosine of 1.0000 on padded batches)
