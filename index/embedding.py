@@ -46,16 +46,19 @@ BACKENDS = {
 
 
 def onnx_capable(path: str) -> bool:
-    """Whether a local model is a plain transformer + mean pooling (+ normalize), which the ONNX
-    backend reproduces; anything else (dense layers, CLS pooling, a hub name) runs on torch."""
+    """Whether a local model is a plain BERT + mean pooling (+ normalize), which the ONNX backend
+    reproduces; anything else (dense layers, CLS pooling, other architectures, a hub name) runs
+    on torch."""
     folder = Path(path)
     try:
         modules = json.loads((folder / "modules.json").read_text())
         kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
         pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text())
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        model_type = json.loads((folder / "config.json").read_text()).get("model_type")
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
         return False
-    return (kinds in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"])
+    return (model_type == "bert"  # the export feeds BERT's three inputs (MiniLM is one)
+            and kinds in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"])
             and pooling.get("pooling_mode_mean_tokens") is True
             and not any(v for k, v in pooling.items() if k.startswith("pooling_mode_") and
                         k != "pooling_mode_mean_tokens")
