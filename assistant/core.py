@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from functools import cached_property
@@ -21,9 +22,15 @@ from index.textproc import WORD, terms
 NO_ANSWER = "The documents do not answer this question."
 
 
+# terminal escape sequences (colours, cursor moves) pasted with a question: CSI and OSC forms
+ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+
+
 def clean_question(question: str, limit: int) -> str:
-    """Strip control characters and spaces; refuse an empty or over-long question."""
-    text = "".join(ch if ch.isprintable() else " " for ch in question or "")
+    """Strip terminal escape sequences, control characters and spaces; refuse an empty or
+    over-long question."""
+    text = ESCAPES.sub(" ", question or "")
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = " ".join(text.split())
     if not WORD.search(text):
         raise EmptyQuestionError("the question is empty; ask something about your documents")

@@ -26,6 +26,7 @@ BAD_QUESTIONS = {
     "whitespace": "  \t\n  \u3000 ",
     "control characters": "\x01\x02\x1b\x7f\x08\x0b\u200b",
     "100,000 characters": "How many troops? " * 5883,
+    "terminal escapes only": "\x1b[31m\x1b[1;4m\x1b]0;title\x07\x1b[0m",
 }
 
 
@@ -56,6 +57,8 @@ def test_bad_questions_raise_the_package_error(sample_qa, name):
 def test_a_question_with_control_characters_inside_is_answered(sample_qa):
     answer = sample_qa.ask("How many\x00 troops?\x1b")
     assert answer.question == "How many troops?"
+    # a colour code pasted with the question leaves no "[31m" word behind
+    assert sample_qa.ask("\x1b[31mHow many troops?\x1b[0m").question == "How many troops?"
     assert sample_qa.retrieve("Mexican\x07 soldiers\x00")[0].source == "mexico-border-troops.txt"
 
 
