@@ -39,17 +39,17 @@ def run_once(system: str, docs: list[str], work: Path) -> dict:
     """One ingest into a new folder: wall, CPU and peak memory of the whole process."""
     index = work / f"ix-{system}"
     shutil.rmtree(index, ignore_errors=True)
-    started = time.perf_counter()
-    child = subprocess.Popen(command(system, docs, str(index)), stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    errors = child.stderr.read()
-    child.stderr.close()
-    if child.returncode:
-        raise SystemExit(f"bench_ingest: {system} failed ({child.returncode}): "
-                         f"{errors.strip().splitlines()[-1:] or ''}")
+    with tempfile.TemporaryFile(mode="w+") as errors:  # a file, not a pipe: progress bars
+        started = time.perf_counter()                     # cannot fill it and stall the child
+        child = subprocess.Popen(command(system, docs, str(index)), stdout=subprocess.DEVNULL,
+                                 stderr=errors, text=True)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        if child.returncode:
+            errors.seek(0)
+            last = (errors.read().strip().splitlines() or ["no message"])[-1]
+            raise SystemExit(f"bench_ingest: {system} failed ({child.returncode}): {last}")
     shutil.rmtree(index, ignore_errors=True)
     return {"wall_s": round(wall, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
             "peak_rss_mb": round(usage.ru_maxrss / 1024)}

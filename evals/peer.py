@@ -77,8 +77,9 @@ class StarterPipeline:
         pipeline has no notion of changed files, so a second ingest would duplicate)."""
         from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
 
-        if self.collection.count():
-            print(f"peer: {self.folder} already holds {self.collection.count()} vectors; "
+        held = self.collection.count()
+        if held:
+            print(f"peer: {self.folder} already holds {held} vectors; "
                   "not ingesting again", file=sys.stderr)
             return PeerReport()
 
