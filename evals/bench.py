@@ -25,7 +25,16 @@ TEXT_SUFFIXES = {".txt", ".md"}
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory in MiB (``getrusage``; KiB on Linux, bytes on macOS)."""
+    """This process's peak resident memory in MiB. On Linux the kernel's VmHWM of this program's
+    memory: ``getrusage`` keeps, across ``exec``, the peak of the process that forked it, so a
+    child started by a big parent would report the parent's peak. Elsewhere ``getrusage`` (KiB on
+    Linux, bytes on macOS)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 

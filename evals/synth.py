@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import sys
@@ -26,6 +27,7 @@ import numpy as np
 SENTENCES_PER_CHUNK = 7  # COVID-QA: 17,491 sentence vectors for 2,481 chunks
 CHUNKS_PER_DOC = 100
 TOPICS = 512
+MARK = ".synthetic"  # left in a scale index, so that only such a folder is ever replaced
 
 
 def _vocabulary(rng: random.Random, size: int = 20_000) -> list[str]:
@@ -85,6 +87,7 @@ def build_index(folder: Path, chunks: int, dimension: int = 384, seed: int = 6,
 
     index = Index(folder)
     index._wanted_manifest(dimension).write(index.folder)
+    (folder / MARK).write_text("built by python -m evals.synth scale; safe to delete\n")
     synth = Synth(seed)
     vec_rng = np.random.default_rng(seed)
     centers = vec_rng.standard_normal((TOPICS, dimension)).astype(np.float32)
@@ -190,20 +193,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.synth")
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("corpus", help="write a synthetic corpus of text files")
-    c.add_argument("out")
-    c.add_argument("--chunks", type=int, default=10_000)
+    c.add_argument("out", help="folder for the text files")
+    c.add_argument("--chunks", type=int, default=10_000,
+                   help="about how many chunks the files make once ingested (default: %(default)s)")
     s = sub.add_parser("scale", help="build an index of generated vectors and time questions")
-    s.add_argument("index")
-    s.add_argument("--chunks", type=int, default=10_000)
+    s.add_argument("index", help="folder for the index (an earlier scale index there is replaced; "
+                                 "any other non-empty folder is refused)")
+    s.add_argument("--chunks", type=int, default=10_000,
+                   help="how many chunks, ~7 sentence vectors each (default: %(default)s)")
     s.add_argument("--json", help="write the numbers here")
     a = sub.add_parser("ask", help="time questions on an existing index in a fresh process")
-    a.add_argument("index")
+    a.add_argument("index", help="an index folder (a scale index or a real one)")
     for p in (s, a):
-        p.add_argument("--asks", type=int, default=50)
+        p.add_argument("--asks", type=int, default=50,
+                       help="warm questions to time after the first (default: %(default)s)")
         p.add_argument("--system", default="assistant:Assistant.open",
                        help="module:callable opening the index to question (default: %(default)s)")
     for p in (c, s, a):
-        p.add_argument("--seed", type=int, default=6)
+        p.add_argument("--seed", type=int, default=6,
+                       help="the same seed gives the same texts and vectors (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.command == "corpus":
         print(write_corpus(Path(args.out), args.chunks, args.seed), "files written")
@@ -213,10 +221,17 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(time_asks(factory, Path(args.index), args.asks, args.seed)))
         return 0
     folder = Path(args.index)
-    if folder.exists():
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / MARK).exists():
+            print(f"error: {folder} is not empty and not an index built by evals.synth scale; "
+                  "choose another folder", file=sys.stderr)
+            return 2
         shutil.rmtree(folder)
     result = {"chunks": args.chunks, "vectors_generated": True}
     result["build"] = build_index(folder, args.chunks, seed=args.seed)
+    t = time.perf_counter()
+    os.sync()  # else the questions are timed while gigabytes of the build are still being written
+    result["build"]["flush_s"] = round(time.perf_counter() - t, 1)
     result["disk_mb"] = folder_mb(folder)
     from evals.bench import peak_rss_mb
 

@@ -24,3 +24,19 @@ def test_bench_questions_from_corpus_text(tmp_path):
 
     questions = questions_from_text([SAMPLE_DIR / "mexico-border-troops.txt"], 4)
     assert 1 <= len(questions) <= 4 and all(q.endswith("?") for q in questions)
+
+
+def test_peak_memory_is_the_process_own_not_its_parents():
+    # the parent holds ~400 MB when it starts the child; the child must not report that peak
+    code = ("import subprocess, sys; big = bytearray(400 * 1024 * 1024); "
+            "big[::4096] = b'x' * len(big[::4096]); "
+            "print(subprocess.run([sys.executable, '-c', 'from evals.bench import peak_rss_mb; "
+            "print(peak_rss_mb())'], capture_output=True, text=True, check=True).stdout)")
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True, timeout=120).stdout
+    assert 5 < float(out) < 200

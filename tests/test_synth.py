@@ -52,3 +52,30 @@ def test_scale_builds_an_index_the_assistant_searches(tmp_path):
     assert len(qa.index.dense_search(qa.index.embedder.embed_query("anything"), 5)) == 5
     answer = qa.ask(f"How many {' '.join(words)}?").to_dict()
     assert set(answer["timings_ms"]) >= {"retrieve", "total"}
+
+
+def test_scale_refuses_a_folder_it_did_not_build(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+    done = subprocess.run([sys.executable, "-m", "evals.synth", "scale", str(folder),
+                           "--chunks", "100", "--asks", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "not an index built by" in done.stderr
+    assert (folder / "notes.txt").read_text() == "keep me"
+
+
+def test_scale_replaces_its_own_earlier_index(tmp_path):
+    from evals.synth import MARK
+
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    (folder / MARK).write_text("")
+    (folder / "stale.bin").write_bytes(b"old")
+    done = subprocess.run([sys.executable, "-m", "evals.synth", "scale", str(folder),
+                           "--chunks", "100", "--asks", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-800:]
+    assert not (folder / "stale.bin").exists()
+    assert (folder / MARK).exists() and (folder / "manifest.json").exists()
