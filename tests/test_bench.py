@@ -1,6 +1,8 @@
 """citeqa bench on the sample article: real ingest, real model."""
 
 import json
+import subprocess
+import sys
 
 from tests.conftest import ROOT, SAMPLE_DIR
 
@@ -32,11 +34,6 @@ def test_peak_memory_is_the_process_own_not_its_parents():
             "big[::4096] = b'x' * len(big[::4096]); "
             "print(subprocess.run([sys.executable, '-c', 'from evals.bench import peak_rss_mb; "
             "print(peak_rss_mb())'], capture_output=True, text=True, check=True).stdout)")
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
-
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          check=True, timeout=120).stdout
     assert 5 < float(out) < 200

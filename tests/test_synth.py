@@ -10,6 +10,11 @@ from evals.synth import CHUNKS_PER_DOC, SENTENCES_PER_CHUNK, Synth, write_corpus
 from tests.conftest import ROOT
 
 
+def _scale(folder, *options):
+    return subprocess.run([sys.executable, "-m", "evals.synth", "scale", str(folder), *options],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
 def _texts(folder):
     return {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir())}
 
@@ -29,9 +34,7 @@ def test_the_corpus_is_the_same_for_a_seed_and_differs_across_seeds(tmp_path):
 
 def test_scale_builds_an_index_the_assistant_searches(tmp_path):
     folder, out = tmp_path / "idx", tmp_path / "scale.json"
-    done = subprocess.run([sys.executable, "-m", "evals.synth", "scale", str(folder),
-                           "--chunks", "300", "--asks", "3", "--json", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = _scale(folder, "--chunks", "300", "--asks", "3", "--json", str(out))
     assert done.returncode == 0, done.stderr[-800:]
     result = json.loads(out.read_text())
     assert result["vectors_generated"] is True
@@ -58,9 +61,7 @@ def test_scale_refuses_a_folder_it_did_not_build(tmp_path):
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "notes.txt").write_text("keep me")
-    done = subprocess.run([sys.executable, "-m", "evals.synth", "scale", str(folder),
-                           "--chunks", "100", "--asks", "1"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = _scale(folder, "--chunks", "100", "--asks", "1")
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "not an index built by" in done.stderr
     assert (folder / "notes.txt").read_text() == "keep me"
@@ -73,9 +74,7 @@ def test_scale_replaces_its_own_earlier_index(tmp_path):
     folder.mkdir()
     (folder / MARK).write_text("")
     (folder / "stale.bin").write_bytes(b"old")
-    done = subprocess.run([sys.executable, "-m", "evals.synth", "scale", str(folder),
-                           "--chunks", "100", "--asks", "1"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = _scale(folder, "--chunks", "100", "--asks", "1")
     assert done.returncode == 0, done.stderr[-800:]
     assert not (folder / "stale.bin").exists()
     assert (folder / MARK).exists() and (folder / "manifest.json").exists()
