@@ -246,7 +246,7 @@ def cmd_bench(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from assistant.ui import serve
+    from assistant.serve import serve
 
     serve(_assistant(args), host=args.host, port=args.port)
     return 0

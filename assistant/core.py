@@ -79,9 +79,10 @@ class Assistant:
         self.index.check()
         return HybridRetriever(self.index)
 
-    def ingest(self, paths: list[str | Path], progress=None) -> IngestReport:
-        """Index files and folders incrementally (see index.Index.ingest)."""
-        return self.index.ingest(list(paths), progress=progress)
+    def ingest(self, paths: list[str | Path], progress=None, uploaded: bool = False) -> IngestReport:
+        """Index files and folders incrementally (see index.Index.ingest); ``uploaded``: the
+        files were uploaded, each replaces an earlier upload of its name."""
+        return self.index.ingest(list(paths), progress=progress, uploaded=uploaded)
 
     def _require_index(self) -> None:
         if not self.index.exists:

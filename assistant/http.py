@@ -1,14 +1,12 @@
-"""The HTTP API (/api/ask, /api/retrieve, /api/docs) and the server that also hosts the Gradio UI."""
+"""The HTTP API: /api/ask, /api/retrieve, /api/docs (served beside the UI by assistant.serve)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import json
 import secrets
 import sys
-import threading
 import traceback
 
 from fastapi import FastAPI, Request
@@ -17,8 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.core import Assistant
 from assistant.errors import CiteqaError, EmptyQuestionError, NoIndexError
-
-MAX_BODY_BYTES = 64 * 1024
+from assistant.guard import RequestGuard, parse_hosts
+from assistant.settings import parse_auth
 
 
 class BadRequest(Exception):
@@ -34,35 +32,15 @@ def error(message: str, status: int = 400, headers: dict | None = None) -> JSONR
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-def parse_auth(auth: str | None) -> tuple[str, str] | None:
-    """``user:password`` into a pair; None when unset."""
-    if not auth:
-        return None
-    user, sep, password = auth.partition(":")
-    if not sep or not user or not password:
-        raise CiteqaError("CITEQA_AUTH must look like user:password")
-    return user, password
-
-
-def is_loopback(host: str) -> bool:
-    """Whether binding ``host`` keeps the server on this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 async def _body(request: Request) -> dict:
-    """The JSON object in a request's body, or BadRequest."""
+    """The JSON object in a request's body, or BadRequest (its size is bounded by RequestGuard)."""
     raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise BadRequest(f"request body is {len(raw):,} bytes; the limit is {MAX_BODY_BYTES:,}", 413)
     try:
         data = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the body is not valid JSON") from None
+    except RecursionError:
+        raise BadRequest("the body's JSON is nested too deeply") from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
     return data
@@ -116,10 +94,13 @@ def _status_of(exc: CiteqaError) -> int:
     return 422
 
 
-def create_app(qa: Assistant) -> FastAPI:
-    """A FastAPI app with the /api routes over one shared Assistant."""
+def create_app(qa: Assistant, host: str | None = None) -> FastAPI:
+    """A FastAPI app with the /api routes over one shared Assistant, behind RequestGuard for
+    a server bound to ``host`` (default: the settings' host)."""
     app = FastAPI(title="citeqa", docs_url=None, redoc_url=None, openapi_url=None)
     credentials = parse_auth(qa.settings.auth)
+    app.add_middleware(RequestGuard, bind_host=host or qa.settings.host,
+                       allowed_hosts=parse_hosts(qa.settings.allowed_hosts))
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
@@ -186,74 +167,9 @@ def _authorized(request: Request, credentials: tuple[str, str]) -> bool:
     if scheme.lower() != "basic":
         return False
     try:
-        user, _, password = base64.b64decode(encoded).decode("utf-8").partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+        user, _, password = base64.b64decode(encoded, validate=True).partition(b":")
+    except (binascii.Error, ValueError):
         return False
-    return (secrets.compare_digest(user, credentials[0])
-            & secrets.compare_digest(password, credentials[1]))
-
-
-def warm_up(qa: Assistant) -> None:
-    """Load the model, the stores and the keyword index before the first question."""
-    try:
-        qa.index.embedder.model  # noqa: B018 - loads once per process
-        if qa.index.exists:
-            qa.ask("warm up")
-    except CiteqaError as exc:
-        print(f"citeqa: {exc}", file=sys.stderr)
-
-
-def full_app(qa: Assistant, host: str, port: int) -> FastAPI:
-    """The API with the Gradio UI mounted at /, sharing one Assistant."""
-    import gradio as gr
-
-    from assistant.ui import build, launch_options
-
-    app = create_app(qa)
-    blocks = build(qa)
-    return gr.mount_gradio_app(app, blocks, path="", server_name=host, server_port=port,
-                               **launch_options(qa))
-
-
-def make_server(qa: Assistant, host: str | None = None, port: int | None = None,
-                warm: bool = True):
-    """A uvicorn Server for the UI and API (call .run(), or start it in a thread)."""
-    import uvicorn
-
-    host = host or qa.settings.host
-    port = port if port is not None else qa.settings.port
-    if not is_loopback(host) and not qa.settings.auth:
-        print(f"citeqa: warning: serving on {host} without a login; anyone who can reach this "
-              f"machine can read and change the index. Set CITEQA_AUTH=user:password.",
-              file=sys.stderr)
-    from index.lock import hold_open
-
-    # this process keeps Chroma's graph and BM25 in memory: other processes' ingests are refused
-    # while it runs (uploads through the page go on)
-    hold_open(qa.index.folder)
-    app = full_app(qa, host, port)
-    if warm:
-        threading.Thread(target=warm_up, args=(qa,), daemon=True).start()
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                            timeout_graceful_shutdown=2)
-    return uvicorn.Server(config)
-
-
-def start_background(qa: Assistant, host: str = "127.0.0.1", port: int = 0, warm: bool = True):
-    """Start the server in a daemon thread; return (server, base URL) once it accepts requests."""
-    import socket
-    import time
-
-    if not port:
-        with socket.socket() as sock:
-            sock.bind((host, 0))
-            port = sock.getsockname()[1]
-    server = make_server(qa, host, port, warm=warm)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the server did not start on {host}:{port}")
-        time.sleep(0.05)
-    return server, f"http://{host}:{port}"
+    # compared as bytes: compare_digest refuses str holding non-ASCII characters
+    return (secrets.compare_digest(user, credentials[0].encode())
+            & secrets.compare_digest(password, credentials[1].encode()))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.errors import CiteqaError
+
 
 class Settings(BaseSettings):
     """Everything configurable; each field is also a CLI option."""
@@ -16,9 +18,11 @@ class Settings(BaseSettings):
     embed_backend: str | None = Field(None, description="embedding backend: onnx (the default on "
                                       "CPUs), onnx-int8 or torch (the default with a GPU)")
     chroma_url: str | None = Field(None, description="Chroma server URL instead of the embedded store")
-    host: str = "127.0.0.1"
-    port: int = 7860
-    auth: str | None = Field(None, description="user:password for the UI")
+    host: str = Field("127.0.0.1", description="address the server binds")
+    port: int = Field(7860, ge=1, le=65535, description="port the server listens on")
+    auth: str | None = Field(None, description="user:password for the UI and /api/*")
+    allowed_hosts: str | None = Field(None, description="comma-separated host names the server "
+                                      "answers to besides loopback ones (* for any)")
     llm_url: str | None = Field(None, description="OpenAI-compatible base URL: turns on LLM mode")
     llm_model: str | None = Field(None, description="the LLM's model name")
     llm_api_key: str | None = Field(None, description="API key for the LLM endpoint, if it needs one")
@@ -28,3 +32,13 @@ class Settings(BaseSettings):
     top_k: int = Field(10, ge=1, le=50, description="passages retrieved per question")
     max_question_chars: int = 2000
     max_upload_mb: int = Field(50, ge=1, description="largest file the UI accepts, in MB")
+
+
+def parse_auth(auth: str | None) -> tuple[str, str] | None:
+    """``user:password`` (CITEQA_AUTH) into a pair; None when unset."""
+    if not auth:
+        return None
+    user, sep, password = auth.partition(":")
+    if not sep or not user or not password:
+        raise CiteqaError("CITEQA_AUTH must look like user:password")
+    return user, password

@@ -18,6 +18,7 @@ from assistant.render import (
     report_html,
     streaming_html,
 )
+from assistant.settings import parse_auth
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -46,8 +47,6 @@ _write_lock = threading.Lock()  # ingest and remove one at a time; questions run
 def launch_options(qa: Assistant) -> dict:
     """Options shared by launch() and mount_gradio_app(): login, upload limit, theme, CSS."""
     import gradio as gr
-
-    from assistant.http import parse_auth
 
     return {"auth": parse_auth(qa.settings.auth), "auth_message": "citeqa: sign in",
             "max_file_size": f"{qa.settings.max_upload_mb}mb", "ssr_mode": False,
@@ -102,11 +101,29 @@ def _role(message) -> str | None:
     return message.get("role") if isinstance(message, dict) else getattr(message, "role", None)
 
 
+def upload_folder() -> Path:
+    """Where Gradio stores the files users upload (GRADIO_TEMP_DIR, else TMP/gradio)."""
+    from gradio.utils import get_upload_folder
+
+    return Path(get_upload_folder()).resolve()
+
+
+def uploaded_only(paths: list[Path]) -> bool:
+    """Whether every path is a file inside the upload folder (links resolved). A client can
+    send any server path as an upload's data; Gradio's own check does not run in an app
+    mounted with mount_gradio_app, so it is made here."""
+    folder = upload_folder()
+    return all(p.resolve().is_relative_to(folder) and p.resolve().is_file() for p in paths)
+
+
 def upload(qa: Assistant, files, progress=None) -> tuple[str, str | None]:
     """Index uploaded files; the report (with per-file errors) as HTML, and a new document's name."""
     paths = [Path(f if isinstance(f, str) else f.name) for f in files or []]
     if not paths:
         return "<p class='cq-muted'>No files chosen.</p>", None
+    if not uploaded_only(paths):
+        return ("<p class='cq-bad'>✗ only files uploaded through this page can be added</p>",
+                None)
 
     def step(done: int, total: int, what: str) -> None:
         if progress is not None:
@@ -114,7 +131,7 @@ def upload(qa: Assistant, files, progress=None) -> tuple[str, str | None]:
 
     with _write_lock:
         try:
-            report = qa.ingest(paths, progress=step)
+            report = qa.ingest(paths, progress=step, uploaded=True)
         except CiteqaError as exc:
             return f"<p class='cq-bad'>✗ {esc(str(exc))}</p>", None
     return report_html(report), (report.added + report.updated or [None])[0]
@@ -199,9 +216,3 @@ def build(qa: Assistant):
     app.queue(default_concurrency_limit=8)
     return app
 
-
-def serve(qa: Assistant, host: str | None = None, port: int | None = None) -> None:
-    """Serve the UI and the HTTP API (one process, one Assistant), on loopback by default."""
-    from assistant.http import make_server
-
-    make_server(qa, host, port).run()

@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS documents (
     sha256 TEXT NOT NULL,
     text TEXT NOT NULL,
     pages TEXT NOT NULL,
-    chunks INTEGER NOT NULL
+    chunks INTEGER NOT NULL,
+    origin TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY,
@@ -40,8 +41,19 @@ CREATE TABLE IF NOT EXISTS meta (
 # the generation it was built from, so a BM25 out of step with the tables (a crash between the
 # two) is seen and rebuilt. "writing" holds the writer's pid while an ingest or a removal runs:
 # if it is still set when the next writer starts, the last one died mid-write.
+_RECORD = "source, root, sha256, chunks, origin"
 _BUMP = ("INSERT INTO meta(key, value) VALUES ('generation', 1) "
          "ON CONFLICT(key) DO UPDATE SET value = value + 1")
+
+
+def _add_origin(conn: sqlite3.Connection) -> None:
+    """Tables made before files were known by their origin: add it (folder + name was the
+    identity then)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
+    if "origin" not in columns:
+        with conn:
+            conn.execute("ALTER TABLE documents ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
+            conn.execute("UPDATE documents SET origin = root || '/' || source")
 
 
 @dataclass
@@ -66,6 +78,7 @@ class DocumentRecord:
     root: str
     sha256: str
     chunks: int
+    origin: str = ""  # the file's absolute path, or upload:NAME (index/naming.py)
 
 
 class DocStore:
@@ -86,6 +99,7 @@ class DocStore:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.executescript(SCHEMA)
+                _add_origin(conn)
             except sqlite3.DatabaseError as exc:
                 conn.close()
                 raise IndexCorruptError(
@@ -97,13 +111,13 @@ class DocStore:
 
     def documents(self) -> list[DocumentRecord]:
         """All documents, by source name."""
-        rows = self.db.execute("SELECT source, root, sha256, chunks FROM documents ORDER BY source")
+        rows = self.db.execute(f"SELECT {_RECORD} FROM documents ORDER BY source")
         return [DocumentRecord(*row) for row in rows]
 
     def document(self, source: str) -> DocumentRecord | None:
         """One document's record, or None."""
         row = self.db.execute(
-            "SELECT source, root, sha256, chunks FROM documents WHERE source = ?", (source,)
+            f"SELECT {_RECORD} FROM documents WHERE source = ?", (source,)
         ).fetchone()
         return DocumentRecord(*row) if row else None
 
@@ -150,8 +164,10 @@ class DocStore:
                 ],
             )
             self.db.execute(
-                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?)",
-                (record.source, record.root, record.sha256, text, json.dumps(pages), record.chunks),
+                "INSERT OR REPLACE INTO documents (source, root, sha256, text, pages, chunks, "
+                "origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (record.source, record.root, record.sha256, text, json.dumps(pages), record.chunks,
+                 record.origin),
             )
             self.db.execute(_BUMP)
 
@@ -178,6 +194,11 @@ class DocStore:
         """Mark a write as started (the pid) or finished (0)."""
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('writing', ?)", (pid,))
+
+    def vector_ids(self, source: str) -> list[str]:
+        """The vector ids of one document's sentences."""
+        rows = self.db.execute("SELECT id, sentences FROM chunks WHERE source = ?", (source,))
+        return [f"{cid}:{n}" for cid, spans in rows for n in range(len(json.loads(spans)))]
 
     def expected_vector_ids(self):
         """Yield (source, vector id) for every sentence of every chunk: what Chroma should hold."""

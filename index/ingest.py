@@ -44,6 +44,7 @@ class Prepared:
 
     source: str
     root: str
+    origin: str
     sha256: str
     text: str
     pages: list[int]
@@ -77,7 +78,7 @@ def chunk_id(source: str, sha256: str, ordinal: int) -> str:
     return hashlib.sha1(f"{source}\0{sha256}\0{ordinal}".encode()).hexdigest()[:24]
 
 
-def prepare(path: Path, source: str, root: str, sha256: str, is_new: bool, embedder,
+def prepare(path: Path, source: str, root: str, origin: str, sha256: str, is_new: bool, embedder,
             chunk_tokens: int, overlap_tokens: int) -> Prepared:
     """Load and chunk one file (raises LoadError)."""
     loaded = load(path)
@@ -96,4 +97,4 @@ def prepare(path: Path, source: str, root: str, sha256: str, is_new: bool, embed
     chunks = chunk_sentences(fitted_spans, fitted_tokens, chunk_tokens, overlap_tokens)
     if not chunks:
         raise LoadError(f"{source}: no text could be extracted")
-    return Prepared(source, root, sha256, loaded.text, loaded.pages, chunks, is_new)
+    return Prepared(source, root, origin, sha256, loaded.text, loaded.pages, chunks, is_new)

@@ -20,9 +20,10 @@ _held: dict[Path, int] = {}  # folder -> this process's shared lock on READERS_F
 CRASH_STAGES = (
     "after-manifest",    # manifest written, nothing else yet
     "after-drop",        # a vanished file's vectors deleted, its record not yet
-    "after-delete",      # a changed file's old vectors deleted, the new ones not yet written
-    "after-vectors",     # a file's vectors upserted, its document record not yet written
-    "after-document",    # a file's document record written, BM25 not yet rebuilt
+    "after-vectors",     # a file's (new) vectors upserted, its document record not yet written
+    "after-document",    # a file's document record written: a changed file's old vectors not
+                         # yet deleted, BM25 not yet rebuilt
+    "after-delete",      # a changed file's old vectors deleted, BM25 not yet rebuilt
     "before-bm25",       # every file stored, BM25 not yet rebuilt
     "bm25-written",      # the new BM25 written to its temporary folder, not yet swapped in
     "bm25-swapped-out",  # the old BM25 folder moved aside, the new one not yet moved in

@@ -25,6 +25,7 @@ from index.keyword import KeywordIndex
 from index.loaders import LOADERS
 from index.lock import IndexBusyError, IndexLock, crash_point
 from index.manifest import SCHEMA_VERSION, Manifest
+from index.naming import Found, assign, is_under, upload_names
 from index.vectors import VectorStore
 
 DEFAULT_OVERLAP_TOKENS = 32
@@ -166,8 +167,11 @@ class Index:
         crash_point("after-drop")
         self.docstore.delete(source)
 
-    def ingest(self, paths: list[str | Path], progress: Progress | None = None) -> IngestReport:
+    def ingest(self, paths: list[str | Path], progress: Progress | None = None,
+               uploaded: bool = False) -> IngestReport:
         """Index new and changed files, skip unchanged ones, drop vanished ones; report per file.
+        ``uploaded``: the paths are uploaded files, named by their file names, each replacing
+        an earlier upload of that name (index/naming.py says how names are chosen).
 
         One writer at a time (IndexBusyError otherwise). Crash-safe: killed at any point, the
         next ingest (or the next open) repairs the index, and rerunning it gives the index a
@@ -181,38 +185,52 @@ class Index:
             if self.exists:
                 self.repair()
             self.docstore.set_writer(os.getpid())
-            report = self._ingest(paths, progress)
+            report = self._ingest(paths, progress, uploaded)
             if self.exists and (report.changed
                                 or self.keyword.generation() != self.docstore.generation()):
                 self._rebuild_keyword()
             self.docstore.set_writer(0)
         return report
 
-    def _ingest(self, paths: list[str | Path], progress: Progress | None) -> IngestReport:
-        report = IngestReport()
-        todo: list[tuple[Path, str, str]] = []  # (file, source, root)
-        for raw in paths:
+    def _gather(self, paths: list[str | Path], uploaded: bool,
+                report: IngestReport) -> list[tuple[Found, str]]:
+        """The files to index with their source names (index/naming.py); drops the documents
+        of an ingested folder whose files have vanished."""
+        found: list[Found] = []
+        if uploaded:
+            files = [Path(p) for p in paths]
+            found = [Found.upload(f, n) for f, n in zip(files, upload_names([f.name for f in files]))]
+        for raw in [] if uploaded else paths:
             path = Path(raw).expanduser()
-            if path.is_dir():
-                root = str(path.resolve())
-                found = list(find_files(path))
-                todo += [(f, s, root) for f, s in found]
-                seen = {s for _, s in found}
-                for doc in self.documents():
-                    if doc.root == root and doc.source not in seen:
-                        self._drop(doc.source)
-                        report.removed.append(doc.source)
+            if not path.is_dir():
+                found.append(Found.alone(path))
+                continue
+            here = [Found.in_folder(f, name, path) for f, name in find_files(path)]
+            found += here
+            origins, root = {f.origin for f in here}, str(path.resolve())
+            for doc in self.documents():
+                if is_under(doc.origin, root) and doc.origin not in origins:
+                    self._drop(doc.source)
+                    report.removed.append(doc.source)
+        supported = []
+        for item in found:
+            if item.path.suffix.lower() in LOADERS:
+                supported.append(item)
             else:
-                if path.suffix.lower() not in LOADERS:
-                    report.errors.append((path.name, f"unsupported type; supported: "
-                                          f"{', '.join(sorted(LOADERS))}"))
-                    continue
-                todo.append((path, path.name, str(path.resolve().parent)))
+                report.errors.append((item.name, f"unsupported type; supported: "
+                                      f"{', '.join(sorted(LOADERS))}"))
+        return assign(supported, {d.origin: d.source for d in self.documents()})
+
+    def _ingest(self, paths: list[str | Path], progress: Progress | None,
+                uploaded: bool = False) -> IngestReport:
+        report = IngestReport()
+        todo = self._gather(paths, uploaded, report)
         if todo and not self.exists:  # the tables exist (set_writer made them) before the manifest
             self._wanted_manifest(self.embedder.dimension).write(self.folder)
             crash_point("after-manifest")
         pending: list[Prepared] = []
-        for i, (path, source, root) in enumerate(todo):
+        for i, (item, source) in enumerate(todo):
+            path = item.path
             if progress:
                 progress(i, len(todo), f"reading {source}")
             try:
@@ -226,8 +244,9 @@ class Index:
                 if existing and existing.sha256 == sha:
                     report.skipped.append(source)
                     continue
-                pending.append(prepare(path, source, root, sha, existing is None,
-                                       self.embedder, self.chunk_tokens, self.overlap_tokens))
+                pending.append(prepare(path, source, item.root, item.origin, sha,
+                                       existing is None, self.embedder, self.chunk_tokens,
+                                       self.overlap_tokens))
             except LoadError as exc:
                 report.errors.append((source, str(exc).split(": ", 1)[-1]))
             except OSError as exc:
@@ -276,12 +295,16 @@ class Index:
                              "vectors": own.astype(np.float16).tobytes()})
                 ids += [f"{cid}:{i}" for i in range(len(own))]
                 vectors.append(own)
-            if not doc.is_new:
-                self.vectors.delete_source(doc.source)
-                crash_point("after-delete")
+            # a changed file's old version stays until the new one is stored: new vectors,
+            # then the record (one transaction), then the old vectors go (repair() deletes
+            # whichever vectors a crash leaves without a record)
+            old = [] if doc.is_new else sorted(set(self.docstore.vector_ids(doc.source)) - set(ids))
             self.vectors.upsert(ids, np.vstack(vectors), [doc.source] * len(ids))
             crash_point("after-vectors")
-            self.docstore.put(DocumentRecord(doc.source, doc.root, doc.sha256, len(rows)),
-                              doc.text, doc.pages, rows)
+            self.docstore.put(DocumentRecord(doc.source, doc.root, doc.sha256, len(rows),
+                                             doc.origin), doc.text, doc.pages, rows)
             crash_point("after-document")
+            if old:
+                self.vectors.delete(old)
+                crash_point("after-delete")
             (report.added if doc.is_new else report.updated).append(doc.source)

@@ -59,6 +59,11 @@ class VectorStore:
                 metadatas=[{"source": s} for s in sources[i : i + BATCH]],
             )
 
+    def delete(self, ids: list[str]) -> None:
+        """Remove vectors by id."""
+        for i in range(0, len(ids), BATCH):
+            self.collection.delete(ids=ids[i : i + BATCH])
+
     def delete_source(self, source: str) -> None:
         """Remove every vector of one document."""
         self.collection.delete(where={"source": source})

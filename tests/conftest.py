@@ -31,3 +31,14 @@ def docs_dir(tmp_path) -> Path:
     folder.mkdir()
     shutil.copy(SAMPLE, folder / SAMPLE.name)
     return folder
+
+
+def as_uploads(paths) -> list[str]:
+    """Copies of files where Gradio keeps uploads (the UI's upload handler takes nothing else)."""
+    import uuid
+
+    from assistant.ui import upload_folder
+
+    folder = upload_folder() / f"test-{uuid.uuid4().hex}"
+    folder.mkdir(parents=True)
+    return [str(shutil.copy(p, folder / Path(p).name)) for p in paths]

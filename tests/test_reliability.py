@@ -17,7 +17,7 @@ import pytest
 from assistant import Assistant
 from assistant.errors import CiteqaError
 from index.lock import IndexBusyError, IndexLock
-from tests.conftest import ROOT, SAMPLE_DIR
+from tests.conftest import ROOT, SAMPLE_DIR, as_uploads
 from tests.test_crash import _generated, snapshot
 
 BUSY = "is being written by another process"
@@ -75,7 +75,7 @@ def test_two_ingest_processes_never_interleave(tmp_path):
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """A real server (UI + API) on loopback over a fresh index of the sample article."""
-    from assistant.http import start_background
+    from assistant.serve import start_background
 
     folder = tmp_path_factory.mktemp("served")
     qa = Assistant.open(folder / "ix")
@@ -101,7 +101,7 @@ def test_questions_are_answered_while_an_upload_is_indexed(served):
 
     qa, url, folder = served
     uploads = _notes(folder / "uploads", 8)
-    files = sorted(str(p) for p in uploads.iterdir())
+    files = as_uploads(sorted(uploads.iterdir()))
     result: dict = {}
 
     def indexing():
@@ -133,7 +133,7 @@ def test_an_upload_while_another_process_writes_gets_one_line(served):
     qa, _, folder = served
     extra = _notes(folder / "extra", 1, first=40)
     with IndexLock(qa.index.folder):
-        html, added = upload(qa, [str(extra / "note-40.txt")])
+        html, added = upload(qa, as_uploads([extra / "note-40.txt"]))
     assert BUSY in html and added is None
     with pytest.raises(CiteqaError, match=BUSY), IndexLock(qa.index.folder):
         qa.ingest([extra])
@@ -156,5 +156,5 @@ def test_a_cli_ingest_into_an_index_a_server_holds_open_is_refused(served, tmp_p
     assert len(line.splitlines()) == 1
     from assistant.ui import upload
 
-    html, added = upload(qa, [str(docs / "note-60.txt")])  # the server's own writes go on
+    html, added = upload(qa, as_uploads([docs / "note-60.txt"]))  # the server's own writes go on
     assert added == "note-60.txt", html

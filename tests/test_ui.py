@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.http import start_background
+from assistant.serve import start_background
 
 CHROMIUM = os.environ.get("CITEQA_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -1,0 +1,101 @@
+"""Serving: the UI and the HTTP API in one uvicorn server over one Assistant."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+
+from assistant.core import Assistant
+from assistant.errors import CiteqaError
+from assistant.guard import is_loopback
+
+
+def warm_up(qa: Assistant) -> None:
+    """Load the model, the stores and the keyword index before the first question."""
+    try:
+        qa.index.embedder.model  # noqa: B018 - loads once per process
+        if qa.index.exists:
+            qa.ask("warm up")
+    except CiteqaError as exc:
+        print(f"citeqa: {exc}", file=sys.stderr)
+
+
+def full_app(qa: Assistant, host: str, port: int):
+    """The API with the Gradio UI mounted at /, sharing one Assistant."""
+    import gradio as gr
+
+    from assistant.http import create_app
+    from assistant.ui import build, launch_options
+
+    app = create_app(qa, host)
+    blocks = build(qa)
+    app = gr.mount_gradio_app(app, blocks, path="", server_name=host, server_port=port,
+                              **launch_options(qa))
+    # Gradio accepts a file in an event's data only when it lies in its upload folder, but only
+    # once the Blocks count as launched, which launch() marks and mount_gradio_app does not:
+    # without this, a client could name any server file as an upload (ui.uploaded_only checks
+    # again in the handler)
+    blocks.has_launched = True
+    return app
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Refuse, in one line, a port another program already listens on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise CiteqaError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose "
+                              f"another port with --port or CITEQA_PORT") from None
+
+
+def make_server(qa: Assistant, host: str | None = None, port: int | None = None,
+                warm: bool = True):
+    """A uvicorn Server for the UI and API (call .run(), or start it in a thread)."""
+    import uvicorn
+
+    from index.lock import hold_open
+
+    host = host or qa.settings.host
+    port = port if port is not None else qa.settings.port
+    if not is_loopback(host) and not qa.settings.auth:
+        print(f"citeqa: warning: serving on {host} without a login; anyone who can reach this "
+              f"machine can read and change the index. Set CITEQA_AUTH=user:password.",
+              file=sys.stderr)
+    # this process keeps Chroma's graph and BM25 in memory: other processes' ingests are refused
+    # while it runs (uploads through the page go on)
+    hold_open(qa.index.folder)
+    app = full_app(qa, host, port)
+    if warm:
+        threading.Thread(target=warm_up, args=(qa,), daemon=True).start()
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=2)
+    return uvicorn.Server(config)
+
+
+def serve(qa: Assistant, host: str | None = None, port: int | None = None) -> None:
+    """Serve the UI and the HTTP API (one process, one Assistant), on loopback by default."""
+    host = host or qa.settings.host
+    port = port if port is not None else qa.settings.port
+    check_port_free(host, port)
+    make_server(qa, host, port).run()
+
+
+def start_background(qa: Assistant, host: str = "127.0.0.1", port: int = 0, warm: bool = True):
+    """Start the server in a daemon thread; return (server, base URL) once it accepts requests."""
+    if not port:
+        with socket.socket() as sock:
+            sock.bind((host, 0))
+            port = sock.getsockname()[1]
+    server = make_server(qa, host, port, warm=warm)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not start on {host}:{port}")
+        time.sleep(0.05)
+    return server, f"http://{host}:{port}"

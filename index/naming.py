@@ -1,0 +1,100 @@
+"""Source names: every indexed file gets a name of its own, kept from one ingest to the next.
+
+A file's name is its path relative to the folder that was ingested (a file given on its own:
+its file name; an upload: the name it was uploaded under). When that name already belongs to
+another file, the ingested folder's own name is put before it (``B/notes.txt``), then its
+parents' (``docs/B/notes.txt``), then a number (``notes (2).txt``). A file is known by its
+*origin* (its absolute path; ``upload:NAME`` for an upload), so it keeps its name on every
+later ingest, whatever order the folders are given in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+UPLOAD = "upload"  # the prefix of uploads' origins, and the folder name put before a taken name
+
+
+@dataclass(frozen=True)
+class Found:
+    """A file to index and where it came from."""
+
+    path: Path  # the file to read
+    name: str  # the name it would like: relative to the ingested folder, or its file name
+    root: str  # the ingested folder (a file's own folder when given alone)
+    origin: str  # what identifies the file across ingests
+    prefixes: tuple[str, ...] = ()  # folder names to put before a taken name, nearest first
+
+    @classmethod
+    def in_folder(cls, path: Path, name: str, folder: Path) -> Found:
+        """A file found under an ingested folder, ``name`` its path relative to it."""
+        folder = folder.resolve()
+        return cls(path, name, str(folder), str(folder / name), _names_up(folder))
+
+    @classmethod
+    def alone(cls, path: Path) -> Found:
+        """A file given on its own."""
+        parent = path.absolute().parent.resolve()
+        return cls(path, path.name, str(parent), str(parent / path.name), _names_up(parent))
+
+    @classmethod
+    def upload(cls, path: Path, name: str) -> Found:
+        """An uploaded file: a later upload under the same name replaces it."""
+        return cls(path, name, str(path.absolute().parent), f"{UPLOAD}:{name}", (UPLOAD,))
+
+
+def _names_up(folder: Path) -> tuple[str, ...]:
+    return tuple(p.name for p in (folder, *folder.parents) if p.name)
+
+
+def is_under(origin: str, folder: str) -> bool:
+    """Whether a file origin lies inside ``folder`` (an absolute path)."""
+    return not origin.startswith(f"{UPLOAD}:") and Path(origin).is_relative_to(folder)
+
+
+def numbered(name: str, n: int) -> str:
+    """``notes.txt`` as ``notes (n).txt`` (the folder part kept)."""
+    path = PurePosixPath(name)
+    return str(path.with_name(f"{path.stem} ({n}){path.suffix}"))
+
+
+def upload_names(names: list[str]) -> list[str]:
+    """Names for files uploaded together: a repeated name is numbered (``same (2).txt``)."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        n, chosen = 2, name
+        while chosen in seen:
+            chosen, n = numbered(name, n), n + 1
+        seen.add(chosen)
+        out.append(chosen)
+    return out
+
+
+def assign(found: list[Found], existing: dict[str, str]) -> list[tuple[Found, str]]:
+    """Each file with its source name (files met twice are kept once). ``existing`` maps the
+    origins already indexed to their names: those keep them."""
+    owner = {source: origin for origin, source in existing.items()}
+    named: list[tuple[Found, str]] = []
+    for item in found:
+        if any(item.origin == other.origin for other, _ in named):
+            continue
+        source = existing.get(item.origin) or _free(item, owner)
+        owner[source] = item.origin
+        named.append((item, source))
+    return named
+
+
+def _free(item: Found, owner: dict[str, str]) -> str:
+    """The first name in the order of the module's rule that no other file holds."""
+    free = lambda name: owner.get(name, item.origin) == item.origin
+    name = item.name
+    for prefix in ("", *item.prefixes):
+        name = f"{prefix}/{name}" if prefix else name
+        if free(name):
+            return name
+    n = 2
+    while not free(numbered(item.name, n)):
+        n += 1
+    return numbered(item.name, n)
