@@ -78,8 +78,8 @@ def chunk_id(source: str, sha256: str, ordinal: int) -> str:
     return hashlib.sha1(f"{source}\0{sha256}\0{ordinal}".encode()).hexdigest()[:24]
 
 
-def prepare(path: Path, source: str, root: str, origin: str, sha256: str, is_new: bool, embedder,
-            chunk_tokens: int, overlap_tokens: int) -> Prepared:
+def prepare(path: Path, source: str, root: str, origin: str, sha256: str, is_new: bool,
+            embedder, chunk_tokens: int, overlap_tokens: int) -> Prepared:
     """Load and chunk one file (raises LoadError)."""
     loaded = load(path)
     spans = split_sentences(loaded.text, max_chars=chunk_tokens * 4)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 from index.errors import LoadError
@@ -51,23 +52,51 @@ def load_text(path: Path) -> Loaded:
     return Loaded(_decode(path.read_bytes(), path.name))
 
 
-_BLOCKS = (
-    "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section",
-    "article", "header", "footer", "blockquote", "pre", "table", "ul", "ol", "dd", "dt",
-)
+_BLOCKS = frozenset((
+    "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
+    "header", "footer", "blockquote", "pre", "table", "ul", "ol", "dd", "dt", "dl", "main",
+    "nav", "aside", "figure", "figcaption", "hr", "title", "details", "summary", "form",
+))
+_HIDDEN = frozenset(("script", "style", "noscript", "template", "head", "svg", "iframe"))
+
+
+class _TextParser(HTMLParser):
+    """The visible text of a page, a blank line around each block element. A tokenizer, not a
+    tree: linear in the page's size, with no limit on how deep elements nest."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden: list[str] = []  # open hidden elements (their text is skipped)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _HIDDEN:
+            self.hidden.append(tag)
+        elif tag in _BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag):
+        if self.hidden and tag in _HIDDEN:
+            if tag in self.hidden:  # close it and whatever was left open inside
+                del self.hidden[len(self.hidden) - 1 - self.hidden[::-1].index(tag):]
+        elif tag in _BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_startendtag(self, tag, attrs):
+        if tag in _BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data):
+        if not self.hidden:
+            self.parts.append(data)
 
 
 def load_html(path: Path) -> Loaded:
-    """HTML reduced to its visible text: scripts, styles and templates dropped."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(_decode(path.read_bytes(), path.name), "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "head", "svg", "iframe"]):
-        tag.decompose()
-    for tag in soup.find_all(_BLOCKS):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    text = re.sub(r"[ \t\xa0]+", " ", soup.get_text())
+    """HTML reduced to its visible text: scripts, styles, templates and the head dropped."""
+    parser = _TextParser()
+    parser.feed(_decode(path.read_bytes(), path.name))
+    parser.close()
+    text = re.sub(r"[ \t\xa0]+", " ", "".join(parser.parts))
     return Loaded(_clean("\n".join(line.strip() for line in text.split("\n"))))
 
 
@@ -95,23 +124,90 @@ def load_pdf(path: Path) -> Loaded:
     return Loaded("\n\n".join(parts), pages)
 
 
+DOCX_XML_BYTES = 100 * 1024 * 1024  # word/document.xml unpacked: a zip bomb stops here
+DOCX_TEXT_CHARS = 20_000_000  # extracted text (about 10,000 pages)
+DOCX_BLOCK_ELEMENTS = 500_000  # XML elements in one paragraph or table (held until it ends)
+DOCX_RATIO = 100  # document.xml packed more tightly than this (and over 8 MB): a zip bomb
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+class _Capped:
+    """A file object that refuses to read past ``limit`` bytes."""
+
+    def __init__(self, raw, limit: int, name: str):
+        self.raw, self.left, self.name = raw, limit, name
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n if n >= 0 else self.left + 1)
+        self.left -= len(data)
+        if self.left < 0:
+            raise LoadError(f"{self.name}: unpacks to over {DOCX_XML_BYTES // 2**20} MB of text "
+                            f"markup; refused (a zip bomb, or split the document)")
+        return data
+
+
+def _docx_text(block) -> str:
+    """A paragraph's text (tabs and breaks kept), or a table's rows as ``cell | cell``."""
+    if block.tag == f"{_W}tbl":
+        rows = block.iter(f"{_W}tr")
+        return "\n".join(" | ".join(_docx_text(cell).strip() for cell in row.iter(f"{_W}tc"))
+                         for row in rows)
+    parts = []
+    for el in block.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}p"):
+        if el.tag == f"{_W}t":
+            parts.append(el.text or "")
+        elif el.tag == f"{_W}tab":
+            parts.append("\t")
+        elif el is not block:
+            parts.append("\n")
+    return "".join(parts)
+
+
 def load_docx(path: Path) -> Loaded:
-    """Word documents: paragraphs and table cells in order (python-docx)."""
+    """Word documents: paragraphs and tables in document order, read as a stream (lxml), so
+    memory stays flat however large the file unpacks; bounded unpacked and extracted size."""
     import zipfile
 
-    import docx
+    from lxml import etree
 
     try:
-        document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        with zipfile.ZipFile(path) as archive, archive.open("word/document.xml") as raw:
+            info = archive.getinfo("word/document.xml")
+            if info.file_size > DOCX_XML_BYTES or (info.file_size > 8 * 2**20 and info.file_size
+                                                   > DOCX_RATIO * max(info.compress_size, 1)):
+                raise LoadError(f"{path.name}: unpacks to {info.file_size / 2**20:,.0f} MB of "
+                                f"text markup from {info.compress_size / 2**20:,.1f} MB; refused "
+                                f"(a zip bomb?)")
+            source = _Capped(raw, DOCX_XML_BYTES, path.name)  # the sizes above can lie
+            parts: list[str] = []
+            size = elements = 0
+            events = etree.iterparse(source, events=("start", "end"), resolve_entities=False,
+                                     no_network=True, huge_tree=False)
+            for event, el in events:
+                elements += event == "start"
+                if elements > DOCX_BLOCK_ELEMENTS:
+                    raise LoadError(f"{path.name}: one paragraph or table holds over "
+                                    f"{DOCX_BLOCK_ELEMENTS:,} XML elements; refused")
+                if event != "end" or el.getparent() is None or el.getparent().tag != f"{_W}body":
+                    continue
+                if el.tag != f"{_W}sectPr":  # a paragraph, a table, or content controls
+                    text = (_docx_text(el) if el.tag in (f"{_W}p", f"{_W}tbl") else "\n\n".join(
+                        _docx_text(p) for p in el.iter(f"{_W}p"))).strip()
+                    if text:
+                        parts.append(text)
+                        size += len(text)
+                    if size > DOCX_TEXT_CHARS:
+                        raise LoadError(f"{path.name}: over {DOCX_TEXT_CHARS:,} characters of "
+                                        f"text; refused (split the document)")
+                el.clear()  # done with this block: free it and what came before
+                while el.getprevious() is not None:
+                    del el.getparent()[0]
+                elements = 0
+    except LoadError:
+        raise
+    except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError, ValueError, EOFError) as exc:
         raise LoadError(f"{path.name}: not a readable .docx file ({exc})") from None
-    except Exception as exc:  # python-docx raises its own types on damaged files
-        raise LoadError(f"{path.name}: not a readable .docx file ({type(exc).__name__})") from None
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            parts.append(" | ".join(cell.text.strip() for cell in row.cells))
-    return Loaded(_clean("\n\n".join(p.strip() for p in parts if p.strip())))
+    return Loaded(_clean("\n\n".join(parts)))
 
 
 LOADERS: dict[str, Callable[[Path], Loaded]] = {

@@ -209,7 +209,7 @@ def test_a_6_mb_single_line_is_cut_into_bounded_pieces(tmp_path):
     embedder = Embedder()
     embedder.count_tokens(["warm up"])
     started = time.monotonic()
-    prepared = prepare(big, "big.txt", str(tmp_path), "x", True, embedder, 254, 32)
+    prepared = prepare(big, "big.txt", str(tmp_path), str(big), "x", True, embedder, 254, 32)
     assert time.monotonic() - started < 90
     spans = [s for c in prepared.chunks for s in c.sentences]
     assert spans[0][0] == 0 and spans[-1][1] > 6_000_000 - 80  # read to the end

@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from assistant import Assistant
-from assistant.errors import IndexMismatchError
+from assistant.errors import IndexMismatchError, LoadError
 
 
 def _pdf(path, lines):
@@ -136,3 +136,69 @@ def test_tampered_bundled_weights_are_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(embedding, "BUNDLED_SHA256", "0" * 64)
     with pytest.raises(ModelError, match="SHA-256"):
         embedding.Embedder().weights_hash  # noqa: B018
+
+
+def _docx_bomb(path, megabytes: int) -> None:
+    """A real .docx whose document.xml is padded with empty paragraphs (a zip bomb: ~80 KB)."""
+    import zipfile
+
+    _docx(path, ["Hello from the memo."])
+    with zipfile.ZipFile(path) as src:
+        items = [(i.filename, src.read(i.filename)) for i in src.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in items:
+            if name == "word/document.xml":
+                head, tail = data.split(b"<w:body>")
+                data = head + b"<w:body>" + b"<w:p/>" * (megabytes * 2**20 // 6) + tail
+            out.writestr(name, data)
+
+
+def test_a_docx_zip_bomb_is_refused_with_one_line_and_the_rest_indexed(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    _docx_bomb(folder / "bomb.docx", 30)
+    assert (folder / "bomb.docx").stat().st_size < 200_000
+    (folder / "fine.txt").write_text("The ferry leaves at nine.\n")
+    report = Assistant.open(tmp_path / "ix").ingest([folder])
+    assert report.added == ["fine.txt"]
+    (name, reason), = report.errors
+    assert name == "bomb.docx" and "refused" in reason and "\n" not in reason
+
+
+def test_a_docx_is_read_as_a_stream_with_tables_in_place(tmp_path, monkeypatch):
+    """Paragraphs and table rows in document order; past the unpacked-size cap (a lower one
+    here) the file is refused even when its header claims less."""
+    import docx
+
+    import index.loaders as loaders
+
+    d = docx.Document()
+    d.add_paragraph("Opening hours of the library.")
+    table = d.add_table(rows=2, cols=2)
+    for r, (day, hours) in enumerate([("Saturday", "7 am to 2 pm"), ("Sunday", "closed")]):
+        table.cell(r, 0).text, table.cell(r, 1).text = day, hours
+    d.add_paragraph("Ask at the desk for a reader's card.")
+    d.save(str(tmp_path / "hours.docx"))
+    text = loaders.load(tmp_path / "hours.docx").text
+    assert text.split("\n\n") == ["Opening hours of the library.",
+                                  "Saturday | 7 am to 2 pm\nSunday | closed",
+                                  "Ask at the desk for a reader's card."]
+    monkeypatch.setattr(loaders, "DOCX_XML_BYTES", 1000)
+    with pytest.raises(LoadError, match="hours.docx.*refused"):
+        loaders.load(tmp_path / "hours.docx")
+
+
+def test_html_with_100_000_blocks_is_read_whole(tmp_path):
+    """The loader is linear in the page's size and has no nesting limit (a tokenizer; the old
+    BeautifulSoup pass was quadratic in block tags: 20,000 <p> took 84 s)."""
+    from index.loaders import load
+
+    page = tmp_path / "long.html"
+    page.write_text("<html><head><title>x</title></head><body>"
+                    + "".join(f"<p>Entry {i} of the ledger.</p>" for i in range(100_000))
+                    + "</body></html>")
+    paragraphs = load(page).text.split("\n\n")
+    assert len(paragraphs) == 100_000 and paragraphs[-1] == "Entry 99999 of the ledger."
+    nested = tmp_path / "nested.html"
+    nested.write_text("<div>" * 100_000 + "deep text" + "</div>" * 100_000)
+    assert load(nested).text == "deep text"
