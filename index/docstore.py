@@ -200,6 +200,14 @@ class DocStore:
         rows = self.db.execute("SELECT id, sentences FROM chunks WHERE source = ?", (source,))
         return [f"{cid}:{n}" for cid, spans in rows for n in range(len(json.loads(spans)))]
 
+    def all_vectors(self):
+        """Yield (chunk id, source, sentence vectors or None) of every chunk."""
+        rows = self.db.execute("SELECT id, source, sentences, vectors FROM chunks ORDER BY rowid")
+        for cid, source, spans, blob in rows:
+            n = len(json.loads(spans))
+            yield cid, source, (None if blob is None else
+                                np.frombuffer(blob, dtype=np.float16).reshape(n, -1))
+
     def expected_vector_ids(self):
         """Yield (source, vector id) for every sentence of every chunk: what Chroma should hold."""
         rows = self.db.execute("SELECT id, source, sentences FROM chunks")

@@ -19,3 +19,7 @@ class LoadError(CiteqaError):
 
 class ModelError(CiteqaError):
     """The embedding model cannot be found or failed its integrity check."""
+
+
+class StoreError(CiteqaError):
+    """Reading or writing one of the index's stores failed (a full disk, a damaged file)."""

@@ -26,6 +26,7 @@ from index.loaders import LOADERS
 from index.lock import IndexBusyError, IndexLock, crash_point
 from index.manifest import SCHEMA_VERSION, Manifest
 from index.naming import Found, assign, is_under, upload_names
+from index.recovery import WRITE_ERRORS, rebuild_vectors, write_failure
 from index.vectors import VectorStore
 
 DEFAULT_OVERLAP_TOKENS = 32
@@ -98,6 +99,9 @@ class Index:
         incomplete is dropped, so the next ingest indexes it again; BM25 is rebuilt when it was
         built from another generation of the tables.
         """
+        if self.docstore.count_chunks() and not self.vectors.readable():
+            for source in rebuild_vectors(self.docstore, self.vectors):
+                self.docstore.delete(source)  # no stored vectors to rebuild from: ingest again
         if self.docstore.writer():
             expected: dict[str, str] = dict(
                 (vid, source) for source, vid in self.docstore.expected_vector_ids())
@@ -153,13 +157,16 @@ class Index:
         if not self.exists or self.docstore.document(source) is None:
             return False
         with IndexLock(self.folder):
-            self.repair()
-            if self.docstore.document(source) is None:
-                return False
-            self.docstore.set_writer(os.getpid())
-            self._drop(source)
-            self._rebuild_keyword()
-            self.docstore.set_writer(0)
+            try:
+                self.repair()
+                if self.docstore.document(source) is None:
+                    return False
+                self.docstore.set_writer(os.getpid())
+                self._drop(source)
+                self._rebuild_keyword()
+                self.docstore.set_writer(0)
+            except WRITE_ERRORS as exc:
+                raise write_failure(exc, self.folder, "removal") from None
         return True
 
     def _drop(self, source: str) -> None:
@@ -182,14 +189,17 @@ class Index:
             if not Path(raw).expanduser().exists():
                 raise CiteqaError(f"{raw}: no such file or folder")
         with IndexLock(self.folder):
-            if self.exists:
-                self.repair()
-            self.docstore.set_writer(os.getpid())
-            report = self._ingest(paths, progress, uploaded)
-            if self.exists and (report.changed
-                                or self.keyword.generation() != self.docstore.generation()):
-                self._rebuild_keyword()
-            self.docstore.set_writer(0)
+            try:
+                if self.exists:
+                    self.repair()
+                self.docstore.set_writer(os.getpid())
+                report = self._ingest(paths, progress, uploaded)
+                if self.exists and (report.changed
+                                    or self.keyword.generation() != self.docstore.generation()):
+                    self._rebuild_keyword()
+                self.docstore.set_writer(0)
+            except WRITE_ERRORS as exc:
+                raise write_failure(exc, self.folder) from None
         return report
 
     def _gather(self, paths: list[str | Path], uploaded: bool,
