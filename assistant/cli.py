@@ -6,8 +6,10 @@ import argparse
 import json
 import sys
 
+from assistant.terminal import safe, say
+
 EPILOG = """environment: CITEQA_INDEX, CITEQA_EMBED_MODEL, CITEQA_CHROMA_URL, CITEQA_PORT, CITEQA_AUTH,
-CITEQA_LLM_URL, CITEQA_LLM_MODEL, CITEQA_LLM_API_KEY, CITEQA_LLM_TIMEOUT (each also an option).
+CITEQA_ALLOWED_HOSTS, CITEQA_LLM_URL, CITEQA_LLM_MODEL, CITEQA_LLM_API_KEY, CITEQA_LLM_TIMEOUT.
 exit status: 0 ok, 1 user error, 2 usage."""
 
 
@@ -28,6 +30,13 @@ def _llm(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--llm-api-key", help="API key, if the endpoint needs one")
     group.add_argument("--llm-timeout", type=float, metavar="SECONDS",
                        help="wait this long for the LLM, then answer extractively (default 60)")
+
+
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 1 to 65535."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1 to 65535)")
+    return int(text)
 
 
 def _gate(under: bool):
@@ -114,7 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="start the web UI")
     p.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (default $CITEQA_PORT or 7860)")
+    p.add_argument("--port", type=_port, help="port (default $CITEQA_PORT or 7860)")
+    p.add_argument("--allowed-hosts", metavar="HOSTS", help="comma-separated host names the "
+                   "server answers to besides loopback ones, e.g. qa.example.org (* for any; "
+                   "default: loopback names on a loopback bind, any name on a wider bind)")
     _common(p)
     _llm(p)
 
@@ -129,9 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _assistant(args):
     from assistant.core import Assistant
 
-    llm = {k: getattr(args, k, None) for k in ("llm_url", "llm_model", "llm_api_key", "llm_timeout")}
+    extra = {k: getattr(args, k, None) for k in ("llm_url", "llm_model", "llm_api_key",
+                                                 "llm_timeout", "allowed_hosts")}
     return Assistant.open(index=args.index, embed_model=args.embed_model,
-                          chroma_url=args.chroma_url, embed_backend=args.embed_backend, **llm)
+                          chroma_url=args.chroma_url, embed_backend=args.embed_backend, **extra)
 
 
 def _progress(quiet: bool):
@@ -145,7 +158,7 @@ def _progress(quiet: bool):
     def update(done: int, total: int, what: str) -> None:
         bar.total = total
         bar.n = done
-        bar.set_description(what[:60], refresh=False)
+        bar.set_description(safe(what)[:60], refresh=False)
         bar.refresh()
 
     return update, bar.close
@@ -159,22 +172,22 @@ def cmd_ingest(args) -> int:
     finally:
         close()
     for source, reason in report.errors:
-        print(f"skipped {source}: {reason}", file=sys.stderr)
-    print(f"{report.summary()} ({len(qa.index.documents())} documents in {qa.index.folder})")
+        say(f"skipped {source}: {reason}", file=sys.stderr)
+    say(f"{report.summary()} ({len(qa.index.documents())} documents in {qa.index.folder})")
     return 0
 
 
 def _print_answer(answer, streamed: str = "") -> None:
     """The answer (unless it was streamed as is), its sources, and any warning."""
     for warning in answer.warnings:
-        print(f"citeqa: warning: {warning}", file=sys.stderr)
+        say(f"citeqa: warning: {warning}", file=sys.stderr)
     if streamed:
-        print()
+        say()
     if " ".join(streamed.split()) != " ".join(answer.text.split()):
-        print(answer.text)
+        say(answer.text)
     for c in answer.citations:
         where = f"p. {c.page}" if c.page else f"chars {c.start}-{c.end}"
-        print(f"  [{c.id}] {c.source} ({where})")
+        say(f"  [{c.id}] {c.source} ({where})")
 
 
 def _stream(items) -> tuple:
@@ -183,7 +196,7 @@ def _stream(items) -> tuple:
     for item in items:
         if isinstance(item, str):
             printed.append(item)
-            print(item, end="", flush=True)
+            say(item, end="", flush=True)
         else:
             return item, "".join(printed)
     raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
@@ -202,7 +215,7 @@ def cmd_chat(args) -> int:
     from assistant.errors import CiteqaError
 
     conversation = _assistant(args).chat()
-    print("Ask about your documents; follow-up questions are understood in context. "
+    say("Ask about your documents; follow-up questions are understood in context. "
           "An empty line or Ctrl-D ends.", file=sys.stderr)
     while True:
         try:
@@ -214,7 +227,7 @@ def cmd_chat(args) -> int:
         try:
             _print_answer(*_stream(conversation.ask_stream(question, top_k=args.top_k)))
         except CiteqaError as exc:
-            print(f"citeqa: {exc}", file=sys.stderr)
+            say(f"citeqa: {exc}", file=sys.stderr)
 
 
 def cmd_eval(args) -> int:
@@ -262,16 +275,19 @@ def cmd_docs(args) -> int:
         if not qa.index.remove(args.name):
             names = ", ".join(d.source for d in qa.index.documents()[:10]) or "none"
             raise CiteqaError(f"no document named {args.name!r} in the index; indexed: {names}")
-        print(f"removed {args.name}")
+        say(f"removed {args.name}")
         return 0
     docs = qa.index.documents()
     if args.json:
         print(json.dumps([{"source": d.source, "chunks": d.chunks} for d in docs]))
+    elif not qa.index.exists:
+        say(f"no index in {qa.index.folder} yet; create it: citeqa ingest DOCS --index "
+            f"{qa.index.folder}")
     elif not docs:
-        print(f"no documents in {qa.index.folder}")
+        say(f"no documents in {qa.index.folder}")
     else:
         for d in docs:
-            print(f"{d.chunks:6d} chunks  {d.source}")
+            say(f"{d.chunks:6d} chunks  {d.source}")
     return 0
 
 
@@ -287,11 +303,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except CiteqaError as exc:
-        print(f"citeqa: error: {exc}", file=sys.stderr)
+        say(f"citeqa: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("citeqa: interrupted", file=sys.stderr)
+        say("citeqa: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `citeqa docs | head`: the reader has what it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

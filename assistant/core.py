@@ -13,11 +13,12 @@ from assistant.conversation import Conversation, Resolved, is_follow_up, resolve
 from assistant.cues import answer_kind
 from assistant.errors import EmptyQuestionError, LLMError, NoIndexError
 from assistant.extract import Weights, blend, favour, score_sentences, select
+from assistant.markers import defuse
 from assistant.retrieval import HybridRetriever, page_of, to_passage
-from assistant.settings import Settings
+from assistant.settings import Settings, load_settings
 from assistant.types import Answer, Citation, Passage
 from index import Index, IngestReport
-from index.textproc import WORD, terms
+from index.textproc import terms
 
 NO_ANSWER = "The documents do not answer this question."
 
@@ -27,17 +28,17 @@ ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?
 
 
 def clean_question(question: str, limit: int) -> str:
-    """Strip terminal escape sequences, control characters and spaces; refuse an empty or
-    over-long question."""
+    """Strip terminal escape sequences, control characters and spaces; refuse an over-long
+    question, or one without a letter or digit in any script."""
     text = ESCAPES.sub(" ", question or "")
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     text = " ".join(text.split())
-    if not WORD.search(text):
-        raise EmptyQuestionError("the question is empty; ask something about your documents")
     if len(text) > limit:
         raise EmptyQuestionError(
             f"the question is {len(text):,} characters long; the limit is {limit:,}"
         )
+    if not any(ch.isalnum() for ch in text):
+        raise EmptyQuestionError("the question is empty; ask something about your documents")
     return text
 
 
@@ -72,7 +73,7 @@ class Assistant:
         """Open (or prepare to create) the index folder; nothing heavy loads yet."""
         if index is not None:
             overrides["index"] = str(index)
-        return cls(Settings(**{k: v for k, v in overrides.items() if v is not None}))
+        return cls(load_settings(**{k: v for k, v in overrides.items() if v is not None}))
 
     @cached_property
     def retriever(self) -> HybridRetriever:
@@ -188,7 +189,8 @@ class Assistant:
                      page_of(self.index.docstore.pages(s.source), s.start))
             for i, s in enumerate(chosen, 1)
         ]
-        text = " ".join(f"{c.text} [{c.id}]" for c in citations) if citations else NO_ANSWER
+        text = (" ".join(f"{defuse(c.text)} [{c.id}]" for c in citations) if citations
+                else NO_ANSWER)
         return Answer(question, text, citations, not citations)
 
     def _generate(self, question: str, resolved: Resolved, hits, scored, timings):

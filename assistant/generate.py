@@ -16,6 +16,7 @@ import numpy as np
 
 import prompts
 from assistant.extract import Scored, Weights, lexical_coverage, widen
+from assistant.markers import defuse
 from assistant.retrieval import Hit
 from index.docstore import DocStore
 from index.sentences import SENTENCE_END, split_sentences
@@ -90,7 +91,7 @@ def format_passages(hits: list[Hit]) -> str:
     """The passages as numbered, quoted blocks; a document cannot close the block early."""
     blocks = []
     for n, hit in enumerate(hits, 1):
-        text = _TAG.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", hit.chunk.text)
+        text = _TAG.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", defuse(hit.chunk.text))
         source = hit.chunk.source.replace('"', "'")
         blocks.append(f'[{n}] <passage id="{n}" source="{source}">\n{text}\n</passage>')
     return "\n\n".join(blocks)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.errors import CiteqaError
@@ -42,3 +42,18 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
     if not sep or not user or not password:
         raise CiteqaError("CITEQA_AUTH must look like user:password")
     return user, password
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment and ``overrides``; a bad value is one CiteqaError line
+    naming the variable (or option), the value and what it must be."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = ".".join(str(part) for part in err.get("loc", ())) or "settings"
+            where = (f"--{name.replace('_', '-')}" if name in overrides
+                     else f"CITEQA_{name.upper()}")
+            problems.append(f"{where}={err.get('input')!r}: {err.get('msg', 'invalid')}")
+        raise CiteqaError("; ".join(problems)) from None

@@ -58,10 +58,18 @@ def _turn(data: dict, where: str) -> Turn:
     return Turn(data["question"], answers, answerable, data.get("source"), contexts)
 
 
+def _read_text(path: Path, encoding: str = "utf-8") -> str:
+    """A suite file's text, or SuiteFormatError when it is not UTF-8."""
+    try:
+        return path.read_text(encoding=encoding)
+    except UnicodeDecodeError:
+        raise SuiteFormatError(f"{path.name}: not UTF-8 text; save the suite as UTF-8") from None
+
+
 def read_jsonl(path: Path) -> Suite:
     """citeqa's native suite: one JSON object a line."""
     cases = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(_read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         where = f"{path.name}:{n}"
@@ -84,11 +92,9 @@ def read_jsonl(path: Path) -> Suite:
 
 def _load_json(path: Path) -> object:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(_read_text(path))
     except json.JSONDecodeError as exc:
         raise SuiteFormatError(f"{path.name}:{exc.lineno}: not JSON ({exc.msg})") from None
-    except UnicodeDecodeError:
-        raise SuiteFormatError(f"{path.name}: not UTF-8 text") from None
 
 
 def read_squad(path: Path, data: object = None) -> Suite:
@@ -151,10 +157,7 @@ def read_rag_dataset(path: Path, data: object = None) -> Suite:
 def read_csv(path: Path) -> Suite:
     """CSV with a header ``question,answer[,source]``; an empty answer marks an unanswerable
     question, and ``|`` separates alternative answers."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise SuiteFormatError(f"{path.name}: not UTF-8 text") from None
+    text = _read_text(path, "utf-8-sig")
     reader = csv.reader(text.splitlines())
     header = [h.strip().lower() for h in next(reader, [])]
     if header[:2] != ["question", "answer"] or not set(header) <= {"question", "answer", "source", "id"}:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -87,26 +88,56 @@ class DocStore:
     def __init__(self, path: Path):
         self.path = path
         self._local = threading.local()
+        self._inode: int | None = None  # the file first opened: it must stay the same file
+
+    def _gone(self) -> IndexCorruptError:
+        return IndexCorruptError(
+            f"the index {self.path.parent} was deleted or replaced while this process had it "
+            f"open; restart it (citeqa serve) and ingest the documents again")
+
+    def check_same_file(self) -> None:
+        """Refuse to go on when the tables were deleted (or replaced) under this process: an
+        open connection would go on reading the deleted file, and a new one would make an empty
+        one."""
+        if self._inode is None:
+            return
+        try:
+            inode = os.stat(self.path).st_ino
+        except OSError:
+            inode = None
+        if inode != self._inode:
+            raise self._gone()
 
     @property
     def db(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
-        if conn is None:
+        if conn is not None:
+            self.check_same_file()
+            return conn
+        self.check_same_file()
+        try:
             conn = sqlite3.connect(self.path, timeout=30)
-            try:
-                # WAL: readers (questions) go on while an ingest writes; a killed writer's
-                # uncommitted transaction is rolled back on the next open
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-                conn.executescript(SCHEMA)
-                _add_origin(conn)
-            except sqlite3.DatabaseError as exc:
-                conn.close()
-                raise IndexCorruptError(
-                    f"{self.path} is damaged ({exc}); remove the folder {self.path.parent} and "
-                    f"ingest again"
-                ) from None
-            self._local.conn = conn
+        except sqlite3.OperationalError as exc:
+            if self._inode is not None:
+                raise self._gone() from None
+            raise IndexCorruptError(f"cannot open {self.path} ({exc}); check the folder's "
+                                    f"permissions") from None
+        try:
+            # WAL: readers (questions) go on while an ingest writes; a killed writer's
+            # uncommitted transaction is rolled back on the next open
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(SCHEMA)
+            _add_origin(conn)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise IndexCorruptError(
+                f"{self.path} is damaged ({exc}); remove the folder {self.path.parent} and "
+                f"ingest again"
+            ) from None
+        self._local.conn = conn
+        if self._inode is None:
+            self._inode = os.stat(self.path).st_ino
         return conn
 
     def documents(self) -> list[DocumentRecord]:

@@ -136,6 +136,7 @@ class Index:
     def documents(self) -> list[DocumentRecord]:
         """Indexed documents."""
         if not self.exists:
+            self.docstore.check_same_file()  # deleted under this process: say so
             return []
         return self.docstore.documents()
 
