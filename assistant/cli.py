@@ -173,7 +173,7 @@ def cmd_ingest(args) -> int:
         close()
     for source, reason in report.errors:
         say(f"skipped {source}: {reason}", file=sys.stderr)
-    say(f"{report.summary()} ({len(qa.index.documents())} documents in {qa.index.folder})")
+    say(f"{report.summary()} ({len(qa.documents())} documents in {qa.folder})")
     return 0
 
 
@@ -272,19 +272,18 @@ def cmd_docs(args) -> int:
     if args.action == "remove":
         if not args.name:
             raise CiteqaError("name the document to remove: citeqa docs remove NAME")
-        if not qa.index.remove(args.name):
-            names = ", ".join(d.source for d in qa.index.documents()[:10]) or "none"
+        if not qa.remove(args.name):
+            names = ", ".join(d.source for d in qa.documents()[:10]) or "none"
             raise CiteqaError(f"no document named {args.name!r} in the index; indexed: {names}")
         say(f"removed {args.name}")
         return 0
-    docs = qa.index.documents()
+    docs = qa.documents()
     if args.json:
         print(json.dumps([{"source": d.source, "chunks": d.chunks} for d in docs]))
-    elif not qa.index.exists:
-        say(f"no index in {qa.index.folder} yet; create it: citeqa ingest DOCS --index "
-            f"{qa.index.folder}")
+    elif not qa.exists:
+        say(f"no index in {qa.folder} yet; create it: citeqa ingest DOCS --index {qa.folder}")
     elif not docs:
-        say(f"no documents in {qa.index.folder}")
+        say(f"no documents in {qa.folder}")
     else:
         for d in docs:
             say(f"{d.chunks:6d} chunks  {d.source}")

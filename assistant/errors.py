@@ -6,11 +6,17 @@ from index.errors import (
     IndexMismatchError,
     LoadError,
     ModelError,
+    StoreError,
 )
+from index.lock import IndexBusyError
 
 
-class EmptyQuestionError(CiteqaError):
-    """The question holds no words."""
+class BadInputError(CiteqaError):
+    """A question, history or request the assistant cannot take (HTTP 400)."""
+
+
+class EmptyQuestionError(BadInputError):
+    """The question holds no words, or too many characters."""
 
 
 class NoIndexError(CiteqaError):
@@ -21,11 +27,7 @@ class LLMError(CiteqaError):
     """The LLM endpoint failed (down, too slow, an error); answers fall back to extraction."""
 
 
-class SuiteError(CiteqaError):
-    """An eval suite file is malformed."""
-
-
 __all__ = [
-    "CiteqaError", "EmptyQuestionError", "IndexCorruptError", "IndexMismatchError", "LLMError",
-    "LoadError", "ModelError", "NoIndexError", "SuiteError",
+    "BadInputError", "CiteqaError", "EmptyQuestionError", "IndexBusyError", "IndexCorruptError",
+    "IndexMismatchError", "LLMError", "LoadError", "ModelError", "NoIndexError", "StoreError",
 ]

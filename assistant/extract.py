@@ -9,9 +9,9 @@ import numpy as np
 
 from assistant.cues import find_answer
 from assistant.retrieval import Hit
-from index.docstore import DocStore
 from index.sentences import SENTENCE_END
 from index.textproc import WORD, stem, stopwords, terms
+from index.view import DocumentView
 
 
 @dataclass(frozen=True)
@@ -142,35 +142,35 @@ def supported(scored: list[Scored], weights: Weights) -> bool:
             or (best.lexical >= weights.min_lexical and best.dense >= weights.floor_dense))
 
 
-def widen(s: Scored, kind: str | None, weights: Weights, docstore: DocStore) -> Scored:
+def widen(s: Scored, kind: str | None, weights: Weights, view: DocumentView) -> Scored:
     """Cite the sentences after the best one too (up to ``widen_to`` characters, at least one
     when the sentence is short), unless the question names a kind of answer this sentence
     holds: answers often follow the sentence that restates the question."""
     if kind and s.highlight:
         return s
     end = s.end
-    for i, next_end in enumerate(docstore.sentence_ends_after(s.source, s.end)):
+    for i, next_end in enumerate(view.sentence_ends_after(s.source, s.end)):
         if next_end - s.start <= weights.widen_to or (i == 0 and end - s.start < weights.widen_below):
             end = next_end
         else:
             break
     if end == s.end:
         return s
-    return replace(s, end=end, text=docstore.span(s.source, s.start, end))
+    return replace(s, end=end, text=view.span(s.source, s.start, end))
 
 
-def select(kind: str | None, scored: list[Scored], weights: Weights, docstore: DocStore,
+def select(kind: str | None, scored: list[Scored], weights: Weights, view: DocumentView,
            evidence: list[Scored] | None = None) -> list[Scored]:
     """The best sentence and those close enough to it; [] when the evidence (``scored``, or
     the scoring given as ``evidence`` when ``scored`` was re-ranked) is too weak."""
     if not scored or not supported(evidence or scored, weights):
         return []
     best = scored[0].score
-    chosen = [widen(scored[0], kind, weights, docstore)]
+    chosen = [widen(scored[0], kind, weights, view)]
     for s in scored[1:]:
         if len(chosen) >= weights.max_sentences or s.score < best * weights.keep_ratio:
             break
         if any(s.source == c.source and s.start < c.end and c.start < s.end for c in chosen):
             continue
-        chosen.append(widen(s, kind, weights, docstore))
+        chosen.append(widen(s, kind, weights, view))
     return chosen

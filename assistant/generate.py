@@ -18,9 +18,9 @@ import prompts
 from assistant.extract import Scored, Weights, lexical_coverage, widen
 from assistant.markers import defuse
 from assistant.retrieval import Hit
-from index.docstore import DocStore
 from index.sentences import SENTENCE_END, split_sentences
 from index.textproc import terms
+from index.view import DocumentView
 
 # [1], [1, 2], and the variants models write: [Passage 1], [source 2; 3]
 _LABEL = r"(?:(?:passage|source|doc(?:ument)?)\s*)?"
@@ -253,7 +253,7 @@ def parse_reply(text: str, hits: list[Hit], embed, idf, shown: dict[int, int] | 
 
 
 def cite(draft: Draft, support: Support, scored: list[Scored], weights: Weights,
-         docstore: DocStore) -> list[tuple[int, Scored]]:
+         view: DocumentView) -> list[tuple[int, Scored]]:
     """The citations: for each claim and each passage it cites, the passage's sentence that best
     supports the claim (widened like an extractive citation unless that would swallow another
     cited sentence). Claims citing the same sentence share its number; the claims' markers are
@@ -283,7 +283,7 @@ def cite(draft: Draft, support: Support, scored: list[Scored], weights: Weights,
             mark = None  # the phrase answers the question, but not what the answer says
         s = Scored(chunk.source, a, b, text, score, score, 0.0, mark)
         if not mark:
-            wide = widen(s, None, weights, docstore)
+            wide = widen(s, None, weights, view)
             if not any(src == s.source and s.end < x < wide.end for src, x in starts):
                 s = wide
         out.append((number, s))

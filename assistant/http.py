@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.core import Assistant
-from assistant.errors import CiteqaError, EmptyQuestionError, NoIndexError
+from assistant.errors import BadInputError, CiteqaError, NoIndexError
 from assistant.guard import RequestGuard, parse_hosts
+from assistant.history import parse_history
 from assistant.settings import parse_auth
 
 
@@ -55,24 +56,9 @@ def _text(data: dict, key: str) -> str:
 
 
 def _history(data: dict) -> list:
-    """Earlier turns of the conversation: questions, or {"question": ..., "sources"?: [...]}
-    objects (the sources the answer cited keep a follow-up with those documents)."""
-    value = data.get("history") or []
-    if not isinstance(value, list):
-        raise BadRequest('"history" must be a list of earlier questions')
-    turns: list = []
-    for item in value:
-        text = item.get("question") if isinstance(item, dict) else item
-        if not isinstance(text, str):
-            raise BadRequest('"history" items must be strings or {"question": "..."} objects')
-        sources = item.get("sources") if isinstance(item, dict) else None
-        if sources is None:
-            turns.append(text)
-        elif isinstance(sources, list) and all(isinstance(s, str) for s in sources):
-            turns.append({"question": text, "sources": sources})
-        else:
-            raise BadRequest('"sources" in "history" must be a list of document names')
-    return turns
+    """Earlier turns of the conversation (assistant.history: questions, or {"question",
+    "sources"?} objects)."""
+    return parse_history(data.get("history") or [])
 
 
 def _top_k(data: dict) -> int | None:
@@ -87,7 +73,7 @@ def _top_k(data: dict) -> int | None:
 
 def _status_of(exc: CiteqaError) -> int:
     """The HTTP status for one of citeqa's errors."""
-    if isinstance(exc, EmptyQuestionError):
+    if isinstance(exc, BadInputError):
         return 400
     if isinstance(exc, NoIndexError):
         return 409
@@ -143,7 +129,7 @@ def create_app(qa: Assistant, host: str | None = None) -> FastAPI:
     @app.get("/api/docs")
     async def docs():
         return await _threaded(
-            lambda: [{"source": d.source, "chunks": d.chunks} for d in qa.index.documents()])
+            lambda: [{"source": d.source, "chunks": d.chunks} for d in qa.documents()])
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     async def unknown(request: Request, rest: str):

@@ -98,13 +98,13 @@ def quote(citation: Citation, before: str = "", after: str = "") -> str:
             f"<span class='cq-ctx'>{esc(_trim_right(after))}</span>")
 
 
-def card(citation: Citation, turn: int, docstore=None) -> str:
-    """One source card: number, file name, location, the quote in its context."""
+def card(citation: Citation, turn: int, view=None) -> str:
+    """One source card: number, file name, location, the quote in its context (read through
+    ``view``, an index.view.DocumentView, when given)."""
     before = after = full = ""
-    if docstore is not None:
-        full = docstore.text(citation.source)
-        before = full[max(0, citation.start - CONTEXT_CHARS):citation.start]
-        after = full[citation.end:citation.end + CONTEXT_CHARS]
+    if view is not None:
+        before, after, full = view.context(citation.source, citation.start, citation.end,
+                                           CONTEXT_CHARS)
     return (f"<div class='cq-card' id='src-{turn}-{citation.id}'>"
             f"<div class='cq-head'><span class='cq-num'>[{citation.id}]</span>"
             f"<span class='cq-src'>{esc(citation.source)}</span>"
@@ -112,7 +112,7 @@ def card(citation: Citation, turn: int, docstore=None) -> str:
             f"<p class='cq-quote'>{quote(citation, before, after)}</p></div>")
 
 
-def answer_html(answer: Answer, turn: int, docstore=None) -> str:
+def answer_html(answer: Answer, turn: int, view=None) -> str:
     """An answer for the chat: short cited sentences with [n] links, then its source cards."""
     notes = warnings_html(getattr(answer, "warnings", []))
     if answer.abstained or not answer.citations:
@@ -132,7 +132,7 @@ def answer_html(answer: Answer, turn: int, docstore=None) -> str:
         parts.append(link(match))
         pos = match.end()
     parts.append(esc(answer.text[pos:]))
-    cards = "".join(card(c, turn, docstore) for c in answer.citations)
+    cards = "".join(card(c, turn, view) for c in answer.citations)
     return (f"{notes}<div class='cq-answer'><p>{''.join(parts)}</p>"
             f"<div class='cq-cards'>{cards}</div></div>")
 

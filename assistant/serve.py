@@ -12,16 +12,6 @@ from assistant.errors import CiteqaError
 from assistant.guard import is_loopback
 
 
-def warm_up(qa: Assistant) -> None:
-    """Load the model, the stores and the keyword index before the first question."""
-    try:
-        qa.index.embedder.model  # noqa: B018 - loads once per process
-        if qa.index.exists:
-            qa.ask("warm up")
-    except CiteqaError as exc:
-        print(f"citeqa: {exc}", file=sys.stderr)
-
-
 def full_app(qa: Assistant, host: str, port: int):
     """The API with the Gradio UI mounted at /, sharing one Assistant."""
     import gradio as gr
@@ -67,10 +57,10 @@ def make_server(qa: Assistant, host: str | None = None, port: int | None = None,
               file=sys.stderr)
     # this process keeps Chroma's graph and BM25 in memory: other processes' ingests are refused
     # while it runs (uploads through the page go on)
-    hold_open(qa.index.folder)
+    hold_open(qa.folder)
     app = full_app(qa, host, port)
     if warm:
-        threading.Thread(target=warm_up, args=(qa,), daemon=True).start()
+        threading.Thread(target=qa.warm_up, daemon=True).start()
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                             timeout_graceful_shutdown=2)
     return uvicorn.Server(config)

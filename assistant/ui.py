@@ -90,7 +90,7 @@ def respond(qa: Assistant, question: str, history: list | None, conversation):
                     yield "", history + [asked, {"role": "assistant",
                                                  "content": streaming_html(streamed)}], conversation
                 continue
-            reply = answer_html(item, turn, qa.index.docstore)
+            reply = answer_html(item, turn, qa.view)
     except CiteqaError as exc:
         reply = error_html(str(exc))
     yield "", history + [asked, {"role": "assistant", "content": reply}], conversation
@@ -143,7 +143,7 @@ def remove(qa: Assistant, source: str | None) -> str:
         return "<p class='cq-muted'>Choose a document to remove.</p>"
     with _write_lock:
         try:
-            removed = qa.index.remove(source)
+            removed = qa.remove(source)
         except CiteqaError as exc:  # e.g. another process is writing the index
             return f"<p class='cq-bad'>✗ {esc(str(exc))}</p>"
     if removed:
@@ -159,7 +159,7 @@ def build(qa: Assistant):
         yield from respond(qa, question, history, conversation)
 
     def docs_state(chosen: str | None = None):
-        records = qa.index.documents()
+        records = qa.documents()
         names = [r.source for r in records]
         chosen = chosen if chosen in names else (names[0] if names else None)
         return documents_html(records), gr.update(choices=names, value=chosen)

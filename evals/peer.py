@@ -18,7 +18,6 @@ import argparse
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 COLLECTION = "starter"
 
@@ -55,7 +54,6 @@ class StarterPipeline:
         from index.embedding import resolve_model
 
         self.folder = Path(index)
-        self.index = SimpleNamespace(folder=self.folder)  # where ``run_suite`` writes suite documents
         self.top_k = top_k
         Settings.embed_model = HuggingFaceEmbedding(model_name=resolve_model(None)[0])
         Settings.node_parser = SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap)

@@ -16,7 +16,9 @@ from evals.suites import Case, Suite, SuiteFormatError, read_suite, select_cases
 
 class System(Protocol):
     """What the runner needs: ``ask`` returns an object with ``to_dict()`` in the
-    ``ask --json`` shape."""
+    ``ask --json`` shape; ``folder`` is where a suite's own documents are written."""
+
+    folder: Path
 
     def ingest(self, paths: list[str]) -> Any: ...
 
@@ -164,7 +166,7 @@ def run_suite(system, suite_path: str, docs: list[str] | None = None, out: str |
     if docs:
         system.ingest(docs)
     elif suite.documents:
-        folder = system.index.folder / "suite-docs" / suite.name
+        folder = Path(system.folder) / "suite-docs" / suite.name
         print(f"indexing the suite's {len(suite.documents)} documents from {folder} "
               "(unchanged ones are skipped)", file=sys.stderr)
         ingest_suite_documents(system, suite, folder, progress)

@@ -126,8 +126,8 @@ def test_the_ui_is_served_beside_the_api(base):
 
 
 def test_auth_protects_the_api(sample_qa):
-    qa = Assistant.open(sample_qa.settings.index, auth="ann:s3cret")
-    qa.index = sample_qa.index  # the same loaded model and stores
+    qa = Assistant(sample_qa.settings.model_copy(update={"auth": "ann:s3cret"}),
+                   index=sample_qa.index)  # the same loaded model and stores
     server, url = start_background(qa, warm=False)
     try:
         status, data = call(f"{url}/api/docs")
@@ -166,8 +166,8 @@ def test_ask_in_llm_mode_over_http(sample_qa):
 
     with FakeLLM("Mexico has sent hundreds of soldiers [1].") as fake:
         qa = Assistant(sample_qa.settings.model_copy(update={"llm_url": fake.url,
-                                                             "llm_model": "fake"}))
-        qa.index = sample_qa.index
+                                                             "llm_model": "fake"}),
+                       index=sample_qa.index)
         server, url = start_background(qa, warm=False)
         try:
             status, data = call(f"{url}/api/ask", {"question": "How many troops?"})

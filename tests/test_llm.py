@@ -20,10 +20,9 @@ TROOPS = ("Mexico has sent hundreds of soldiers to the border [1]. "
 
 def with_llm(qa: Assistant, url: str, **settings) -> Assistant:
     """An LLM-mode assistant over the same (already loaded) index."""
-    llm = Assistant(qa.settings.model_copy(update={"llm_url": url, "llm_model": "fake",
-                                                   "llm_passages": 4, **settings}))
-    llm.index = qa.index
-    return llm
+    return Assistant(qa.settings.model_copy(update={"llm_url": url, "llm_model": "fake",
+                                                    "llm_passages": 4, **settings}),
+                     index=qa.index)
 
 
 def prompt_passages(user_message: str) -> dict[int, str]:
@@ -172,8 +171,8 @@ def test_document_instructions_stay_quoted_data(tmp_path, sample_qa):
     qa.index.embedder = sample_qa.index.embedder  # share the loaded model
     qa.ingest([docs])
     with FakeLLM("The ferry carries 240 passengers [1].") as fake:
-        llm = Assistant(qa.settings.model_copy(update={"llm_url": fake.url, "llm_model": "fake"}))
-        llm.index = qa.index
+        llm = Assistant(qa.settings.model_copy(update={"llm_url": fake.url, "llm_model": "fake"}),
+                        index=qa.index)
         answer = llm.ask("How many passengers does the harbour ferry carry?")
     user = fake.user_messages()[0]
     assert user.count("</passage>") == len(prompt_passages(user)) >= 1
@@ -215,7 +214,7 @@ def test_a_marker_on_the_wrong_passage_moves_to_the_one_that_supports_it(sample_
     """Canada's 10,000 personnel must not back a sentence about Mexico's 10,000 soldiers."""
     with FakeLLM("Mexico plans to deploy 10,000 soldiers in all [1].") as fake:
         qa = with_llm(sample_qa, fake.url)
-        hits = qa.retriever.search("How many troops?", 4)
+        hits = qa.retriever.search(qa.queries.run("How many troops?"), 4)
         canada = next(n for n, h in enumerate(hits, 1) if "Trudeau" in h.chunk.text
                       and "Mexican soldiers" not in h.chunk.text)
         fake.script = lambda _r: Reply(f"Mexico plans to deploy 10,000 soldiers in all [{canada}].")

@@ -70,8 +70,12 @@ def test_a_follow_up_with_the_sources_of_the_last_answer(mixed_qa):
 
 
 def test_retrieval_favours_preferred_sources_by_the_boost(mixed_qa):
-    plain = mixed_qa.retriever.search("cost", 10)
-    favoured = mixed_qa.retriever.search("cost", 10, prefer=["rail-strike.html"], prefer_boost=5.0)
+    from assistant.retrieval import HybridRetriever
+
+    query = mixed_qa.queries.run("cost")
+    plain = mixed_qa.retriever.search(query, 10)
+    query.prefer = ["rail-strike.html"]
+    favoured = HybridRetriever(mixed_qa.index, prefer_boost=5.0).search(query, 10)
     assert favoured[0].chunk.source == "rail-strike.html"
     before = {h.chunk.id: h.score for h in plain}
     for hit in favoured:

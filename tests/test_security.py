@@ -212,8 +212,8 @@ def test_non_ascii_credentials_are_compared_not_crashed(sample_qa):
 
     from assistant.serve import start_background
 
-    qa = Assistant(sample_qa.settings.model_copy(update={"auth": "zoë:pässwörd"}))
-    qa.index = sample_qa.index
+    qa = Assistant(sample_qa.settings.model_copy(update={"auth": "zoë:pässwörd"}),
+                   index=sample_qa.index)
     server, url = start_background(qa, warm=False)
     try:
         def with_login(user_password: str) -> int:

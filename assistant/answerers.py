@@ -1,0 +1,103 @@
+"""The answer stage: an Answerer turns Evidence into an Answer, yielding text as it is written
+(LLM mode) and then the Answer. The extractive one cites the chosen sentences themselves; the
+LLM one writes with a model and falls back to the extractive one."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Protocol
+
+from assistant import generate
+from assistant.errors import LLMError
+from assistant.evidence import Evidence
+from assistant.extract import Scored, Weights
+from assistant.markers import defuse
+from assistant.query import Query
+from assistant.retrieval import Hit
+from assistant.types import Answer, Citation
+
+NO_ANSWER = "The documents do not answer this question."
+
+
+class Answerer(Protocol):
+    """Turns a question's evidence into an answer."""
+
+    def answer(self, query: Query, hits: list[Hit], evidence: Evidence) -> Iterator[str | Answer]:
+        """Yield text pieces as they are written (if any), then the Answer."""
+        ...
+
+
+def citations_of(chosen: list[tuple[int, Scored]], view) -> list[Citation]:
+    """Numbered sentences as Citations, with their pages."""
+    return [Citation(n, s.source, s.text, s.start, s.end, s.score, s.highlight,
+                     view.page_of(s.source, s.start)) for n, s in chosen]
+
+
+class ExtractiveAnswerer:
+    """The chosen sentences, each followed by its marker; abstains when none was chosen."""
+
+    def __init__(self, view):
+        self.view = view
+
+    def answer(self, query: Query, hits: list[Hit], evidence: Evidence) -> Iterator[str | Answer]:
+        """Yield the Answer (nothing streams)."""
+        citations = citations_of(list(enumerate(evidence.chosen, 1)), self.view)
+        text = (" ".join(f"{defuse(c.text)} [{c.id}]" for c in citations) if citations
+                else NO_ANSWER)
+        yield Answer(query.question, text, citations, not citations)
+
+
+class LLMAnswerer:
+    """A model writes the answer from the top passages; its markers are checked and each
+    citation is the passage's sentence that best supports it (assistant/generate.py). Without
+    evidence the model is not asked; a failing endpoint gives the extractive answer."""
+
+    def __init__(self, client, view, embedder, keyword, passages: int,
+                 weights: Weights | None = None, fallback: Answerer | None = None):
+        self.client, self.view, self.embedder, self.keyword = client, view, embedder, keyword
+        self.passages = passages
+        self.weights = weights or Weights()
+        self.fallback = fallback or ExtractiveAnswerer(view)
+
+    def answer(self, query: Query, hits: list[Hit], evidence: Evidence) -> Iterator[str | Answer]:
+        """Yield the reply as it streams, then the checked Answer (or the extractive one)."""
+        warnings = []
+        if evidence.answers:
+            try:
+                yield (yield from self._generate(query, hits, evidence))
+                return
+            except LLMError as exc:
+                warnings.append(f"{exc}; showing the extractive answer instead")
+        for item in self.fallback.answer(query, hits, evidence):
+            if isinstance(item, Answer):
+                item.mode, item.warnings = "extractive", warnings + item.warnings
+            yield item
+
+    def _generate(self, query: Query, hits: list[Hit], evidence: Evidence):
+        started = time.perf_counter()
+        hits = hits[:self.passages]
+        resolved, question = query.resolved, query.question
+        ask_as = resolved.standalone or (f"{question} (earlier questions were about: "
+                                         f"{resolved.topic})" if resolved.topic else question)
+        system, user = generate.build_prompt(ask_as, hits)
+        reply, shown = yield from generate.stream_reply(self.client, system, user, len(hits))
+        draft, support = generate.parse_reply(reply, hits, self.embedder.embed, self.keyword.idf,
+                                              shown)
+        timings = {"generate": (time.perf_counter() - started) * 1000}
+        if draft.abstained:
+            return Answer(question, NO_ANSWER, [], True, timings, mode="llm")
+        cited = generate.cite(draft, support, evidence.ranked, self.weights, self.view)
+        if not cited:
+            raise LLMError("the LLM's answer cites none of the passages")
+        warnings = []
+        if draft.moved:
+            warnings.append("moved 1 citation to the passage that supports its sentence"
+                            if draft.moved == 1 else f"moved {draft.moved} citations to the "
+                            "passages that support their sentences")
+        if draft.unsupported:
+            warnings.append(("1 sentence of the answer matches" if draft.unsupported == 1 else
+                             f"{draft.unsupported} sentences of the answer match")
+                            + f" no passage: marked {generate.UNSUPPORTED}")
+        return Answer(question, draft.text, citations_of(cited, self.view), False, timings,
+                      mode="llm", warnings=warnings)
