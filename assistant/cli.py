@@ -14,11 +14,12 @@ exit status: 0 ok, 1 user error, 2 usage."""
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
+    from index.embedding import BACKENDS
     parser.add_argument("--index", help="index folder (default: $CITEQA_INDEX or ./.citeqa)")
     parser.add_argument("--embed-model", help="embedding model: a local path or a model name "
                         "(default: the bundled all-MiniLM-L6-v2)")
     parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
-    parser.add_argument("--embed-backend", choices=["onnx", "onnx-int8", "torch"],
+    parser.add_argument("--embed-backend", choices=list(BACKENDS),
                         help="how vectors are computed (default: onnx on a CPU, torch with a GPU)")
 
 
@@ -55,14 +56,16 @@ def _gate(under: bool):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (kept import-light so --help is quick)."""
+    from index.loaders import LOADERS
     parser = argparse.ArgumentParser(
         prog="citeqa", description="Ask questions of your documents; answers cite the sentences "
         "they rest on.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("ingest", help="index files and folders (incremental)",
-                       description="Index .txt .md .html .pdf .docx files; unchanged files are "
-                       "skipped, changed ones replaced, vanished ones removed.")
+                       description=f"Index {' '.join(LOADERS)} files; unchanged files are "
+                       "skipped, changed ones replaced, vanished ones removed. A file is named by "
+                       "its path relative to the folder given; see the README for clashes.")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _common(p)

@@ -70,12 +70,16 @@ class LLMClient:
             raise LLMError(self._why(exc)) from None
 
     def _why(self, exc: Exception) -> str:
+        """One line for a failure, classified by the openai client's exception types."""
+        import httpx
+        import openai
+
         name = type(exc).__name__
-        if "Timeout" in name:
+        # a reply that stalls or breaks off mid-stream raises httpx's own types
+        if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
             return f"the LLM at {self.url} did not answer within {self.timeout:g} s"
-        if "Connection" in name:
+        if isinstance(exc, (openai.APIConnectionError, httpx.TransportError)):
             return f"cannot reach the LLM at {self.url}"
-        status = getattr(exc, "status_code", None)
-        if status:
-            return f"the LLM at {self.url} answered HTTP {status}"
+        if isinstance(exc, openai.APIStatusError):
+            return f"the LLM at {self.url} answered HTTP {exc.status_code}"
         return f"the LLM at {self.url} failed: {str(exc).splitlines()[0][:160] if str(exc) else name}"

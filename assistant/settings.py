@@ -9,14 +9,19 @@ from index.errors import CiteqaError
 
 
 class Settings(BaseSettings):
-    """Everything configurable; each field is also a CLI option."""
+    """Everything configurable, each field read from ``CITEQA_<FIELD>``. CLI options exist
+    for index, embed_model, embed_backend, chroma_url, host, port, allowed_hosts, top_k and the
+    llm_* fields but llm_passages; auth, max_upload_mb, llm_passages and max_question_chars
+    are environment only (a password belongs in no command line). ``CITEQA_CACHE``, where the
+    ONNX export is kept, is read by index/backends.py, below the settings."""
 
     model_config = SettingsConfigDict(env_prefix="CITEQA_", extra="forbid")
 
     index: str = Field(".citeqa", description="index folder")
     embed_model: str | None = Field(None, description="embedding model: local path or name")
-    embed_backend: str | None = Field(None, description="embedding backend: onnx (the default on "
-                                      "CPUs), onnx-int8 or torch (the default with a GPU)")
+    embed_backend: str | None = Field(None, description="embedding backend, a key of "
+                                      "index.embedding.BACKENDS (default: onnx on CPUs, torch "
+                                      "with a GPU)")
     chroma_url: str | None = Field(None, description="Chroma server URL instead of the embedded store")
     host: str = Field("127.0.0.1", description="address the server binds")
     port: int = Field(7860, ge=1, le=65535, description="port the server listens on")

@@ -19,11 +19,12 @@ from assistant.render import (
     streaming_html,
 )
 from assistant.settings import parse_auth
+from index.loaders import LOADERS
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 EXAMPLES = ["How many troops?", "How much does Canada's plan cost?", "When was the deal announced?"]
-FILE_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
+FILE_TYPES = list(LOADERS)  # what ingest reads (index/loaders.py)
 INTRO = ("Ask about your documents. Every answer is made of sentences from them, each with a "
          "numbered source card below it; click a number to jump to its card.")
 INTRO_LLM = ("Ask about your documents. {model} writes each answer from passages of them; every "

@@ -202,6 +202,12 @@ class DocStore:
             )
             self.db.execute(_BUMP)
 
+    def set_origin(self, source: str, origin: str, root: str) -> None:
+        """Record where a document's file now lives (it moved, or another copy was ingested)."""
+        with self.db:
+            self.db.execute("UPDATE documents SET origin = ?, root = ? WHERE source = ?",
+                            (origin, root, source))
+
     def delete(self, source: str) -> None:
         """Remove a document and its chunks."""
         with self.db:

@@ -15,6 +15,7 @@ from index.lock import crash_point
 from index.textproc import terms
 
 BUILT = "built.json"  # written last into a new BM25 folder: {"generation", "chunks"}
+DF = "df.json"  # each term's document frequency, counted at build time (for IDF)
 
 
 class KeywordIndex:
@@ -24,6 +25,7 @@ class KeywordIndex:
         self.folder = folder / "bm25"
         self._model = None
         self._ids: list[str] = []
+        self._df: dict[str, int] = {}
         self._lock = threading.Lock()
         self._loaded = False
 
@@ -44,11 +46,16 @@ class KeywordIndex:
         old = self.folder.with_name(self.folder.name + ".old")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
+        df: dict[str, int] = {}
+        for doc in tokens:
+            for term in set(doc):
+                df[term] = df.get(term, 0) + 1
         if ids:
             model = bm25s.BM25()
             model.index(tokens, show_progress=False)
             model.save(str(tmp), show_progress=False)
             (tmp / "ids.json").write_text(json.dumps(ids))
+        (tmp / DF).write_text(json.dumps(df))
         (tmp / BUILT).write_text(json.dumps({"generation": generation, "chunks": len(ids)}))
         crash_point("bm25-written")
         with self._lock:
@@ -58,10 +65,13 @@ class KeywordIndex:
             crash_point("bm25-swapped-out")
             os.rename(tmp, self.folder)
             shutil.rmtree(old, ignore_errors=True)
-            self._model, self._ids, self._loaded = model, ids, True
+            self._model, self._ids, self._df, self._loaded = model, ids, df, True
 
     def generation(self) -> int | None:
-        """The docstore generation the saved index was built from; None when there is none."""
+        """The docstore generation the saved index was built from; None when there is none
+        (or it was built before document frequencies were saved: then it is rebuilt)."""
+        if not (self.folder / DF).exists():
+            return None
         try:
             return int(json.loads((self.folder / BUILT).read_text())["generation"])
         except (OSError, ValueError, KeyError, TypeError):
@@ -77,6 +87,7 @@ class KeywordIndex:
             if ids_file.exists():
                 try:
                     self._ids = json.loads(ids_file.read_text())
+                    self._df = json.loads((self.folder / DF).read_text())
                     self._model = bm25s.BM25.load(str(self.folder), mmap=True,
                                                   show_progress=False)
                 except (OSError, ValueError, KeyError) as exc:
@@ -93,22 +104,15 @@ class KeywordIndex:
         top = float(np.log(1 + (n + 0.5) / 0.5))
         if self._model is None:
             return {w: top for w in words}
-        vocab = self._model.vocab_dict
-        indptr = self._model.scores["indptr"]
-        out = {}
-        for w in words:
-            t = vocab.get(w)
-            df = int(indptr[t + 1] - indptr[t]) if t is not None else 0
-            out[w] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
-        return out
+        return {w: float(np.log(1 + (n - (df := self._df.get(w, 0)) + 0.5) / (df + 0.5)))
+                for w in words}
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """The ``k`` best chunks for ``query`` as (id, BM25 score), best first."""
         self._load()
         if self._model is None:
             return []
-        vocab = self._model.vocab_dict
-        query_terms = [t for t in terms(query) if t in vocab]
+        query_terms = [t for t in terms(query) if t in self._df]
         if not query_terms:
             return []
         scores = self._model.get_scores(query_terms)

@@ -5,7 +5,9 @@ its file name; an upload: the name it was uploaded under). When that name alread
 another file, the ingested folder's own name is put before it (``B/notes.txt``), then its
 parents' (``docs/B/notes.txt``), then a number (``notes (2).txt``). A file is known by its
 *origin* (its absolute path; ``upload:NAME`` for an upload), so it keeps its name on every
-later ingest, whatever order the folders are given in.
+later ingest, whatever order the folders are given in. A name held by a file that is gone from
+disk, or that holds the same content, passes to the new file instead (a moved folder, another
+checkout of the same documents): the same document is never indexed twice that way.
 """
 
 from __future__ import annotations
@@ -72,16 +74,29 @@ def upload_names(names: list[str]) -> list[str]:
     return out
 
 
-def assign(found: list[Found], existing: dict[str, str]) -> list[tuple[Found, str]]:
+def assign(found: list[Found], existing: dict[str, str],
+           same_content=None) -> list[tuple[Found, str]]:
     """Each file with its source name (files met twice are kept once). ``existing`` maps the
-    origins already indexed to their names: those keep them."""
+    origins already indexed to their names: those keep them. ``same_content(found, source)``
+    tells whether a file holds what an indexed document holds."""
     owner = {source: origin for origin, source in existing.items()}
+    claimed: set[str] = set()  # origins named in this ingest
     named: list[tuple[Found, str]] = []
+
+    def takes_over(item: Found, name: str) -> bool:
+        holder = owner.get(name)
+        return (holder is not None and holder not in claimed and not holder.startswith(
+            f"{UPLOAD}:") and not item.origin.startswith(f"{UPLOAD}:")
+            and (not Path(holder).exists() or bool(same_content and same_content(item, name))))
+
     for item in found:
-        if any(item.origin == other.origin for other, _ in named):
+        if item.origin in claimed:
             continue
-        source = existing.get(item.origin) or _free(item, owner)
+        source = existing.get(item.origin)
+        if source is None:
+            source = item.name if takes_over(item, item.name) else _free(item, owner)
         owner[source] = item.origin
+        claimed.add(item.origin)
         named.append((item, source))
     return named
 

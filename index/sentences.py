@@ -10,18 +10,17 @@ _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n")
 SENTENCE_END = tuple(".!?:;\"”’)]")
 
 
+NLTK_DATA = os.path.join(os.path.dirname(__file__), "nltk_data")  # punkt_tab/english, shipped
+
+
 @lru_cache(maxsize=1)
 def _punkt():
-    """The English Punkt model that llama-index ships (no download)."""
-    from importlib.util import find_spec
-
+    """The English Punkt model shipped in index/nltk_data (Apache-2.0), found through nltk's
+    own data path: nothing is downloaded."""
     import nltk
 
-    # located, not imported: importing llama_index.core takes seconds (measured, issue 6)
-    core = find_spec("llama_index.core")
-    bundled = os.path.join(list(core.submodule_search_locations)[0], "_static", "nltk_cache")
-    if bundled not in nltk.data.path:
-        nltk.data.path.append(bundled)
+    if NLTK_DATA not in nltk.data.path:
+        nltk.data.path.append(NLTK_DATA)
     from nltk.tokenize import PunktTokenizer
 
     return PunktTokenizer("english")

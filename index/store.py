@@ -230,7 +230,12 @@ class Index:
             else:
                 report.errors.append((item.name, f"unsupported type; supported: "
                                       f"{', '.join(sorted(LOADERS))}"))
-        return assign(supported, {d.origin: d.source for d in self.documents()})
+        def same_content(item: Found, source: str) -> bool:
+            record = self.docstore.document(source)
+            return record is not None and item.path.is_file() and \
+                record.sha256 == sha256_file(item.path)
+
+        return assign(supported, {d.origin: d.source for d in self.documents()}, same_content)
 
     def _ingest(self, paths: list[str | Path], progress: Progress | None,
                 uploaded: bool = False) -> IngestReport:
@@ -253,6 +258,8 @@ class Index:
                 sha = sha256_file(path)
                 existing = self.docstore.document(source)
                 if existing and existing.sha256 == sha:
+                    if existing.origin != item.origin:  # the same document, found elsewhere
+                        self.docstore.set_origin(source, item.origin, item.root)
                     report.skipped.append(source)
                     continue
                 pending.append(prepare(path, source, item.root, item.origin, sha,

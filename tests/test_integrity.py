@@ -146,3 +146,20 @@ def test_a_full_disk_ends_in_one_line_and_an_index_that_works_or_says_so(tmp_pat
     assert state["in_step"]
     cited = Assistant.open(roomy).ask("How many findings did survey 3 of the glaciers record?")
     assert cited.citations and os.path.basename(cited.citations[0].source).startswith("note-")
+
+
+def test_a_moved_folder_or_a_second_copy_is_not_indexed_twice(tmp_path, two_roots):
+    a, _ = two_roots
+    qa = Assistant.open(tmp_path / "ix")
+    qa.ingest([a])
+    copy = tmp_path / "copy-of-A"
+    shutil.copytree(a, copy)
+    again = qa.ingest([copy])  # the same content elsewhere: the same document
+    assert again.skipped == ["notes.txt"] and not again.added, again
+    shutil.rmtree(copy)
+    moved = tmp_path / "moved"
+    a.rename(moved)
+    (moved / "notes.txt").write_text("The orchard in Ardmore holds 41 pear trees.\n")
+    after = qa.ingest([moved])  # the old place is gone: the file keeps its name, updated
+    assert after.updated == ["notes.txt"] and not after.added
+    assert [d.source for d in qa.documents()] == ["notes.txt"]
