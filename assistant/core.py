@@ -123,6 +123,7 @@ class Assistant:
             print(f"citeqa: {exc}", file=sys.stderr)
 
     def _require_index(self) -> None:
+        self.index.docstore.check_same_file()  # deleted under this process: say so first
         if not self.index.exists:
             raise NoIndexError(
                 f"no index at {self.index.folder}; create it: citeqa ingest DOCS "

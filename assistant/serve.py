@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import sys
 import threading
@@ -17,8 +18,9 @@ def full_app(qa: Assistant, host: str, port: int):
     import gradio as gr
 
     from assistant.http import create_app
-    from assistant.ui import build, launch_options
+    from assistant.ui import build, launch_options, private_upload_folder
 
+    private_upload_folder()  # before Gradio reads where uploads go
     app = create_app(qa, host)
     blocks = build(qa)
     app = gr.mount_gradio_app(app, blocks, path="", server_name=host, server_port=port,
@@ -38,8 +40,10 @@ def check_port_free(host: str, port: int) -> None:
         try:
             sock.bind((host, port))
         except OSError as exc:
-            raise CiteqaError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); choose "
-                              f"another port with --port or CITEQA_PORT") from None
+            fix = ("choose another port with --port or CITEQA_PORT" if exc.errno == errno.EADDRINUSE
+                   else "choose an address of this machine with --host")
+            raise CiteqaError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+                              f"{fix}") from None
 
 
 def make_server(qa: Assistant, host: str | None = None, port: int | None = None,

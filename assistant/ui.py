@@ -41,6 +41,7 @@ SCROLL_JS = """() => { setTimeout(() => {
   if (box) box.scrollTop += el.getBoundingClientRect().top - box.getBoundingClientRect().top - 24;
 }, 50); }"""
 
+ECHO_CHARS = 2000  # a question echoed in the chat is cut here (longer ones are refused anyway)
 STREAM_EVERY_S = 0.05  # redraw a streaming answer at most this often
 _write_lock = threading.Lock()  # ingest and remove one at a time; questions run concurrently
 
@@ -51,6 +52,7 @@ def launch_options(qa: Assistant) -> dict:
 
     return {"auth": parse_auth(qa.settings.auth), "auth_message": "citeqa: sign in",
             "max_file_size": f"{qa.settings.max_upload_mb}mb", "ssr_mode": False,
+            "show_error": False,  # Gradio's own refusals name server paths; ours are shown
             "footer_links": [], "theme": THEME(gr), "css": CSS}
 
 
@@ -79,7 +81,8 @@ def respond(qa: Assistant, question: str, history: list | None, conversation):
         yield "", history, conversation
         return
     turn = sum(1 for m in history if _role(m) == "assistant") + 1
-    asked = {"role": "user", "content": f"<div class='cq-q'>{esc(question)}</div>"}
+    shown = question if len(question) <= ECHO_CHARS else question[:ECHO_CHARS] + " …"
+    asked = {"role": "user", "content": f"<div class='cq-q'>{esc(shown)}</div>"}
     try:
         items, conversation = _ask_stream(qa, question, conversation)
         streamed, last = "", 0.0
@@ -107,6 +110,17 @@ def upload_folder() -> Path:
     from gradio.utils import get_upload_folder
 
     return Path(get_upload_folder()).resolve()
+
+
+def private_upload_folder() -> Path:
+    """Give this server an upload folder of its own (mode 0700, unless GRADIO_TEMP_DIR names
+    one): the folder Gradio shares by default (TMP/gradio) can be written by other programs,
+    and files found there would count as uploads."""
+    import tempfile
+
+    if not os.environ.get("GRADIO_TEMP_DIR"):
+        os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="citeqa-uploads-")
+    return upload_folder()
 
 
 def uploaded_only(paths: list[Path]) -> bool:
@@ -160,7 +174,10 @@ def build(qa: Assistant):
         yield from respond(qa, question, history, conversation)
 
     def docs_state(chosen: str | None = None):
-        records = qa.documents()
+        try:
+            records = qa.documents()
+        except CiteqaError as exc:  # e.g. the index was deleted under the server
+            return f"<p class='cq-bad'>✗ {esc(str(exc))}</p>", gr.update(choices=[], value=None)
         names = [r.source for r in records]
         chosen = chosen if chosen in names else (names[0] if names else None)
         return documents_html(records), gr.update(choices=names, value=chosen)

@@ -185,6 +185,7 @@ class Index:
         next ingest (or the next open) repairs the index, and rerunning it gives the index a
         clean ingest would (see repair()).
         """
+        self.docstore.check_same_file()  # deleted under this process: recreate nothing
         self.check(writing=True)
         for raw in paths:
             if not Path(raw).expanduser().exists():

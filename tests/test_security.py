@@ -104,7 +104,11 @@ def test_the_upload_event_refuses_server_paths(site, tmp_path):
     before = [d.source for d in qa.index.documents()]
     readme = Path(__file__).resolve().parents[1] / "README.md"
     outputs = []
-    for path in (secret, readme, tmp_path / "missing.txt", Path("/etc/hostname")):
+    shared = Path(tempfile.gettempdir()) / "gradio" / f"planted-{uuid.uuid4().hex}"
+    shared.mkdir(parents=True)  # Gradio's default folder, which any program may write
+    planted = shared / "planted.txt"
+    planted.write_text("The vault combination is 7741.\n")
+    for path in (secret, readme, tmp_path / "missing.txt", Path("/etc/hostname"), planted):
         file_data = {"path": str(path), "meta": {"_type": "gradio.FileData"},
                      "orig_name": path.name}
         done = run_event(url, "upload_event", [[file_data]])
@@ -112,7 +116,7 @@ def test_the_upload_event_refuses_server_paths(site, tmp_path):
     assert [d.source for d in qa.index.documents()] == before
     for output in outputs:
         assert "only files uploaded through this page" in output or '"error"' in output, output
-        assert "no such file" not in output
+        assert "no such file" not in output and str(tmp_path) not in output  # names no path
     status, data = call(f"{url}/api/retrieve", {"query": "vault combination guard"})
     assert status == 200 and all("7741" not in p["text"] for p in data["passages"])
 
