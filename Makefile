@@ -3,14 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INDEX ?= .citeqa
+TORCH_INDEX ?=
 
 .PHONY: setup run test lint eval clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# the CPU build of torch first, so no multi-GB CUDA build is pulled in
-	$(PY) -m pip install --quiet torch==2.13.0
+	# torch first, from TORCH_INDEX when set: plain PyPI serves the CUDA build (about 2.4 GB
+	# with its nvidia packages); TORCH_INDEX=https://download.pytorch.org/whl/cpu takes the CPU one
+	$(PY) -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 

@@ -8,10 +8,12 @@ import time
 from collections.abc import Iterator
 from typing import Protocol
 
-from assistant import generate
 from assistant.errors import LLMError
 from assistant.evidence import Evidence
 from assistant.extract import Scored, Weights
+from assistant.llm_check import cite, parse_reply
+from assistant.llm_markers import UNSUPPORTED, stream_reply
+from assistant.llm_prompts import build_prompt
 from assistant.markers import defuse
 from assistant.query import Query
 from assistant.retrieval import Hit
@@ -50,7 +52,7 @@ class ExtractiveAnswerer:
 
 class LLMAnswerer:
     """A model writes the answer from the top passages; its markers are checked and each
-    citation is the passage's sentence that best supports it (assistant/generate.py). Without
+    citation is the passage's sentence that best supports it (assistant/llm_check.py). Without
     evidence the model is not asked; a failing endpoint gives the extractive answer."""
 
     def __init__(self, client, view, embedder, keyword, passages: int,
@@ -80,14 +82,14 @@ class LLMAnswerer:
         resolved, question = query.resolved, query.question
         ask_as = resolved.standalone or (f"{question} (earlier questions were about: "
                                          f"{resolved.topic})" if resolved.topic else question)
-        system, user = generate.build_prompt(ask_as, hits)
-        reply, shown = yield from generate.stream_reply(self.client, system, user, len(hits))
-        draft, support = generate.parse_reply(reply, hits, self.embedder.embed, self.keyword.idf,
+        system, user = build_prompt(ask_as, hits)
+        reply, shown = yield from stream_reply(self.client, system, user, len(hits))
+        draft, support = parse_reply(reply, hits, self.embedder.embed, self.keyword.idf,
                                               shown)
         timings = {"generate": (time.perf_counter() - started) * 1000}
         if draft.abstained:
             return Answer(question, NO_ANSWER, [], True, timings, mode="llm")
-        cited = generate.cite(draft, support, evidence.ranked, self.weights, self.view)
+        cited = cite(draft, support, evidence.ranked, self.weights, self.view)
         if not cited:
             raise LLMError("the LLM's answer cites none of the passages")
         warnings = []
@@ -98,6 +100,6 @@ class LLMAnswerer:
         if draft.unsupported:
             warnings.append(("1 sentence of the answer matches" if draft.unsupported == 1 else
                              f"{draft.unsupported} sentences of the answer match")
-                            + f" no passage: marked {generate.UNSUPPORTED}")
+                            + f" no passage: marked {UNSUPPORTED}")
         return Answer(question, draft.text, citations_of(cited, self.view), False, timings,
                       mode="llm", warnings=warnings)

@@ -6,7 +6,7 @@ import copy
 import re
 from dataclasses import dataclass
 
-from assistant.cues import answer_kind
+from assistant.answer_kinds import answer_kind
 from index.textproc import WORD, stopwords
 
 # Words that point back at something said before, and openings of elliptical questions.

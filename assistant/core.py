@@ -83,7 +83,7 @@ class Assistant:
         """The LLM client when ``llm_url`` is set (LLM mode), else None (extractive answers)."""
         if not self.settings.llm_url:
             return None
-        from assistant.llm import LLMClient
+        from assistant.llm_client import LLMClient
 
         return LLMClient(self.settings.llm_url, self.settings.llm_model, self.settings.llm_api_key,
                          timeout=self.settings.llm_timeout)
@@ -183,6 +183,6 @@ class Assistant:
 
     def as_retriever(self, top_k: int | None = None):
         """A llama-index BaseRetriever over this index (NodeWithScore results)."""
-        from assistant.llama import CiteqaRetriever
+        from assistant.llama_retriever import CiteqaRetriever
 
         return CiteqaRetriever(self, top_k=top_k)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.cues import find_answer
+from assistant.answer_kinds import find_answer
 from assistant.retrieval import Hit
 from index.sentences import SENTENCE_END
 from index.textproc import WORD, stem, stopwords, terms

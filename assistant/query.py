@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant import generate
+from assistant.answer_kinds import answer_kind
 from assistant.conversation import Resolved, is_follow_up, resolve
-from assistant.cues import answer_kind
 from assistant.errors import EmptyQuestionError, LLMError
 from assistant.history import parse_history
+from assistant.llm_prompts import condense_prompt
 from index.textproc import terms
 
 # terminal escape sequences (colours, cursor moves) pasted with a question: CSI and OSC forms
@@ -89,7 +89,7 @@ class QueryBuilder:
         if self.llm is None or not history or not is_follow_up(question):
             return rules
         try:
-            rewritten = " ".join(self.llm.complete("", generate.condense_prompt(question, history))
+            rewritten = " ".join(self.llm.complete("", condense_prompt(question, history))
                                  .split())[:self.max_chars]
         except LLMError as exc:
             warnings.append(f"{exc}; the follow-up was resolved without it")

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from evals.metrics import percentile
-from evals.suites import SuiteFormatError, read_suite, select_cases
+from evals.suite_files import SuiteFormatError, read_suite, select_cases
 
 SUITE_SUFFIXES = {".jsonl", ".json", ".csv"}
 TEXT_SUFFIXES = {".txt", ".md"}

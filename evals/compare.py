@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from evals.suites import SuiteFormatError
+from evals.suite_files import SuiteFormatError
 
 # Metrics where a smaller value is better; every other summary metric is better when larger.
 LOWER_IS_BETTER = {"false_abstention", "citation_chars", "latency_p50_ms", "latency_p95_ms",

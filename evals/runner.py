@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from evals.compare import check_gates, compare, format_metric, load_run, print_comparison
 from evals.metrics import contains, percentile, token_f1
 from evals.report import write_report
-from evals.suites import Case, Suite, SuiteFormatError, read_suite, select_cases
+from evals.suite_files import Case, Suite, SuiteFormatError, read_suite, select_cases
 
 
 class System(Protocol):

@@ -86,7 +86,7 @@ def build_index(folder: Path, chunks: int, dimension: int = 384, seed: int = 6,
     from index.store import Index
 
     index = Index(folder)
-    index._wanted_manifest(dimension).write(index.folder)
+    index.wanted_manifest(dimension).write(index.folder)
     (folder / MARK).write_text("built by python -m evals.synth scale; safe to delete\n")
     synth = Synth(seed)
     vec_rng = np.random.default_rng(seed)

@@ -1,4 +1,4 @@
-"""Embedding backends: sentence-transformers on torch (fp32), or ONNX Runtime with int8 weights.
+"""Embedding backends: ONNX Runtime (fp32, the CPU default, or int8 weights) beside the torch one.
 
 The ONNX model is exported locally from the verified bundled weights, once, into a cache folder
 keyed by those weights' SHA-256 (never downloaded); ONNX Runtime then runs it with the model's own

@@ -142,7 +142,6 @@ class Embedder:
     @cached_property
     def max_tokens(self) -> int:
         """Word pieces the model reads per text, from its sentence-transformers config."""
-        import json
 
         config = Path(self.path) / "sentence_bert_config.json"
         if config.exists():

@@ -8,9 +8,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from index.chunking import chunk_sentences
+from index.docstore import DocumentRecord
 from index.errors import LoadError
+from index.hashing import sha256_file
 from index.loaders import LOADERS, load
+from index.lock import crash_point
+from index.naming import Found, assign, is_under, upload_names
 from index.sentences import cap_span, split_sentences
 
 Progress = Callable[[int, int, str], None]  # (done, total, what)
@@ -98,3 +104,129 @@ def prepare(path: Path, source: str, root: str, origin: str, sha256: str, is_new
     if not chunks:
         raise LoadError(f"{source}: no text could be extracted")
     return Prepared(source, root, origin, sha256, loaded.text, loaded.pages, chunks, is_new)
+
+
+def gather(index, paths: list[str | Path], uploaded: bool,
+           report: IngestReport) -> list[tuple[Found, str]]:
+    """The files to index with their source names (index/naming.py); drops the documents
+    of an ingested folder whose files have vanished."""
+    found: list[Found] = []
+    if uploaded:
+        files = [Path(p) for p in paths]
+        found = [Found.upload(f, n) for f, n in zip(files, upload_names([f.name for f in files]))]
+    for raw in [] if uploaded else paths:
+        path = Path(raw).expanduser()
+        if not path.is_dir():
+            found.append(Found.alone(path))
+            continue
+        here = [Found.in_folder(f, name, path) for f, name in find_files(path)]
+        found += here
+        origins, root = {f.origin for f in here}, str(path.resolve())
+        for doc in index.documents():
+            if is_under(doc.origin, root) and doc.origin not in origins:
+                index.drop(doc.source)
+                report.removed.append(doc.source)
+    supported = []
+    for item in found:
+        if item.path.suffix.lower() in LOADERS:
+            supported.append(item)
+        else:
+            report.errors.append((item.name, f"unsupported type; supported: "
+                                  f"{', '.join(sorted(LOADERS))}"))
+    def same_content(item: Found, source: str) -> bool:
+        record = index.docstore.document(source)
+        return record is not None and item.path.is_file() and \
+            record.sha256 == sha256_file(item.path)
+
+    return assign(supported, {d.origin: d.source for d in index.documents()}, same_content)
+
+def run(index, paths: list[str | Path], progress: Progress | None,
+        uploaded: bool = False) -> IngestReport:
+    """The ingest itself (index.Index.ingest holds the lock and repairs first)."""
+    report = IngestReport()
+    todo = gather(index, paths, uploaded, report)
+    if todo and not index.exists:  # the tables exist (set_writer made them) before the manifest
+        index.wanted_manifest(index.embedder.dimension).write(index.folder)
+        crash_point("after-manifest")
+    pending: list[Prepared] = []
+    for i, (item, source) in enumerate(todo):
+        path = item.path
+        if progress:
+            progress(i, len(todo), f"reading {source}")
+        try:
+            if not path.is_file():  # a FIFO or device would block or never end
+                report.errors.append((source, "cannot read (a link to a missing file)"
+                                      if path.is_symlink() and not path.exists()
+                                      else "not a regular file"))
+                continue
+            sha = sha256_file(path)
+            existing = index.docstore.document(source)
+            if existing and existing.sha256 == sha:
+                if existing.origin != item.origin:  # the same document, found elsewhere
+                    index.docstore.set_origin(source, item.origin, item.root)
+                report.skipped.append(source)
+                continue
+            pending.append(prepare(path, source, item.root, item.origin, sha,
+                                   existing is None, index.embedder, index.chunk_tokens,
+                                   index.overlap_tokens))
+        except LoadError as exc:
+            report.errors.append((source, str(exc).split(": ", 1)[-1]))
+        except OSError as exc:
+            report.errors.append((source, f"cannot read ({exc.strerror or exc})"))
+        except Exception as exc:  # a loader's library failing on a damaged file: skip it
+            report.errors.append((source, f"could not be read ({type(exc).__name__}: "
+                                  f"{' '.join(str(exc).split())[:200]})"))
+        if sum(len(p.chunks) for p in pending) >= GROUP_CHUNKS:
+            write_group(index, pending, report, progress, i, len(todo))
+            pending = []
+    write_group(index, pending, report, progress, len(todo), len(todo))
+    return report
+
+def write_group(index, pending: list[Prepared], report: IngestReport,
+                progress: Progress | None, done_files: int, total_files: int) -> None:
+    """Embed a group of prepared files and store them; each file's record is written last."""
+    if not pending:
+        return
+    # Each distinct sentence is embedded once, on its own, and stored per chunk: dense
+    # search ranks a chunk by its best sentence (measured on COVID-QA: sentence vectors
+    # beat whole-chunk vectors both for finding the chunk and for picking the sentence).
+    rows_of: dict[tuple[int, int, int], int] = {}
+    texts: list[str] = []
+    for n, doc in enumerate(pending):
+        for chunk in doc.chunks:
+            for a, b in chunk.sentences:
+                if (n, a, b) not in rows_of:
+                    rows_of[(n, a, b)] = len(texts)
+                    texts.append(doc.text[a:b])
+    state = {"done": 0}
+
+    def step(count: int) -> None:
+        state["done"] += count
+        if progress:
+            progress(done_files, total_files,
+                     f"embedding {state['done']}/{len(texts)} sentences")
+
+    sentence_vecs = index.embedder.embed(texts, progress=step)
+    for n, doc in enumerate(pending):
+        rows, ids, vectors = [], [], []
+        for chunk in doc.chunks:
+            cid = chunk_id(doc.source, doc.sha256, chunk.ordinal)
+            own = sentence_vecs[[rows_of[(n, a, b)] for a, b in chunk.sentences]]
+            rows.append({"id": cid, "ordinal": chunk.ordinal, "start": chunk.start,
+                         "end": chunk.end, "sentences": [list(x) for x in chunk.sentences],
+                         "vectors": own.astype(np.float16).tobytes()})
+            ids += [f"{cid}:{i}" for i in range(len(own))]
+            vectors.append(own)
+        # a changed file's old version stays until the new one is stored: new vectors,
+        # then the record (one transaction), then the old vectors go (repair() deletes
+        # whichever vectors a crash leaves without a record)
+        old = [] if doc.is_new else sorted(set(index.docstore.vector_ids(doc.source)) - set(ids))
+        index.vectors.upsert(ids, np.vstack(vectors), [doc.source] * len(ids))
+        crash_point("after-vectors")
+        index.docstore.put(DocumentRecord(doc.source, doc.root, doc.sha256, len(rows),
+                                         doc.origin), doc.text, doc.pages, rows)
+        crash_point("after-document")
+        if old:
+            index.vectors.delete(old)
+            crash_point("after-delete")
+        (report.added if doc.is_new else report.updated).append(doc.source)

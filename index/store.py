@@ -8,24 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
+from index import ingest
 from index.docstore import DocStore, DocumentRecord, StoredChunk
 from index.embedding import Embedder
-from index.errors import CiteqaError, IndexCorruptError, LoadError
-from index.hashing import sha256_file
+from index.errors import CiteqaError, IndexCorruptError
 from index.ingest import (
-    GROUP_CHUNKS,
     IngestReport,
-    Prepared,
     Progress,
-    chunk_id,
-    find_files,
-    prepare,
 )
 from index.keyword import KeywordIndex
-from index.loaders import LOADERS
 from index.lock import IndexBusyError, IndexLock, crash_point
 from index.manifest import SCHEMA_VERSION, Manifest
-from index.naming import Found, assign, is_under, upload_names
 from index.recovery import WRITE_ERRORS, rebuild_vectors, write_failure
 from index.vectors import VectorStore
 
@@ -52,7 +45,8 @@ class Index:
         """Word pieces per chunk: the model's input less its two special tokens."""
         return self.embedder.max_tokens - 2
 
-    def _wanted_manifest(self, dimension: int = 0) -> Manifest:
+    def wanted_manifest(self, dimension: int = 0) -> Manifest:
+        """The manifest an index built with these settings has."""
         return Manifest(SCHEMA_VERSION, self.embedder.name, self.embedder.weights_hash,
                         dimension, self.chunk_tokens, self.overlap_tokens, self.embedder.backend)
 
@@ -64,7 +58,7 @@ class Index:
                               f"for the index (--index DIR or CITEQA_INDEX)")
         existing = Manifest.read(self.folder)
         if existing is not None:
-            existing.check(self._wanted_manifest(), self.folder)
+            existing.check(self.wanted_manifest(), self.folder)
             if not (self.folder / "documents.sqlite").exists():
                 raise IndexCorruptError(
                     f"index {self.folder} lacks documents.sqlite; remove the folder and ingest again"
@@ -118,7 +112,7 @@ class Index:
             for i in range(0, len(orphans), PAGE):
                 collection.delete(ids=orphans[i : i + PAGE])
             for source in sorted({s for vid, s in expected.items() if vid not in stored}):
-                self._drop(source)
+                self.drop(source)
         if self.keyword.generation() != self.docstore.generation():
             self._rebuild_keyword()
         self.docstore.set_writer(0)
@@ -163,14 +157,15 @@ class Index:
                 if self.docstore.document(source) is None:
                     return False
                 self.docstore.set_writer(os.getpid())
-                self._drop(source)
+                self.drop(source)
                 self._rebuild_keyword()
                 self.docstore.set_writer(0)
             except WRITE_ERRORS as exc:
                 raise write_failure(exc, self.folder, "removal") from None
         return True
 
-    def _drop(self, source: str) -> None:
+    def drop(self, source: str) -> None:
+        """Delete one document's vectors, then its record (call with the write lock held)."""
         self.vectors.delete_source(source)
         crash_point("after-drop")
         self.docstore.delete(source)
@@ -195,7 +190,7 @@ class Index:
                 if self.exists:
                     self.repair()
                 self.docstore.set_writer(os.getpid())
-                report = self._ingest(paths, progress, uploaded)
+                report = ingest.run(self, paths, progress, uploaded)
                 if self.exists and (report.changed
                                     or self.keyword.generation() != self.docstore.generation()):
                     self._rebuild_keyword()
@@ -203,127 +198,3 @@ class Index:
             except WRITE_ERRORS as exc:
                 raise write_failure(exc, self.folder) from None
         return report
-
-    def _gather(self, paths: list[str | Path], uploaded: bool,
-                report: IngestReport) -> list[tuple[Found, str]]:
-        """The files to index with their source names (index/naming.py); drops the documents
-        of an ingested folder whose files have vanished."""
-        found: list[Found] = []
-        if uploaded:
-            files = [Path(p) for p in paths]
-            found = [Found.upload(f, n) for f, n in zip(files, upload_names([f.name for f in files]))]
-        for raw in [] if uploaded else paths:
-            path = Path(raw).expanduser()
-            if not path.is_dir():
-                found.append(Found.alone(path))
-                continue
-            here = [Found.in_folder(f, name, path) for f, name in find_files(path)]
-            found += here
-            origins, root = {f.origin for f in here}, str(path.resolve())
-            for doc in self.documents():
-                if is_under(doc.origin, root) and doc.origin not in origins:
-                    self._drop(doc.source)
-                    report.removed.append(doc.source)
-        supported = []
-        for item in found:
-            if item.path.suffix.lower() in LOADERS:
-                supported.append(item)
-            else:
-                report.errors.append((item.name, f"unsupported type; supported: "
-                                      f"{', '.join(sorted(LOADERS))}"))
-        def same_content(item: Found, source: str) -> bool:
-            record = self.docstore.document(source)
-            return record is not None and item.path.is_file() and \
-                record.sha256 == sha256_file(item.path)
-
-        return assign(supported, {d.origin: d.source for d in self.documents()}, same_content)
-
-    def _ingest(self, paths: list[str | Path], progress: Progress | None,
-                uploaded: bool = False) -> IngestReport:
-        report = IngestReport()
-        todo = self._gather(paths, uploaded, report)
-        if todo and not self.exists:  # the tables exist (set_writer made them) before the manifest
-            self._wanted_manifest(self.embedder.dimension).write(self.folder)
-            crash_point("after-manifest")
-        pending: list[Prepared] = []
-        for i, (item, source) in enumerate(todo):
-            path = item.path
-            if progress:
-                progress(i, len(todo), f"reading {source}")
-            try:
-                if not path.is_file():  # a FIFO or device would block or never end
-                    report.errors.append((source, "cannot read (a link to a missing file)"
-                                          if path.is_symlink() and not path.exists()
-                                          else "not a regular file"))
-                    continue
-                sha = sha256_file(path)
-                existing = self.docstore.document(source)
-                if existing and existing.sha256 == sha:
-                    if existing.origin != item.origin:  # the same document, found elsewhere
-                        self.docstore.set_origin(source, item.origin, item.root)
-                    report.skipped.append(source)
-                    continue
-                pending.append(prepare(path, source, item.root, item.origin, sha,
-                                       existing is None, self.embedder, self.chunk_tokens,
-                                       self.overlap_tokens))
-            except LoadError as exc:
-                report.errors.append((source, str(exc).split(": ", 1)[-1]))
-            except OSError as exc:
-                report.errors.append((source, f"cannot read ({exc.strerror or exc})"))
-            except Exception as exc:  # a loader's library failing on a damaged file: skip it
-                report.errors.append((source, f"could not be read ({type(exc).__name__}: "
-                                      f"{' '.join(str(exc).split())[:200]})"))
-            if sum(len(p.chunks) for p in pending) >= GROUP_CHUNKS:
-                self._write(pending, report, progress, i, len(todo))
-                pending = []
-        self._write(pending, report, progress, len(todo), len(todo))
-        return report
-
-    def _write(self, pending: list[Prepared], report: IngestReport, progress: Progress | None,
-               done_files: int, total_files: int) -> None:
-        """Embed a group of prepared files and store them; each file's record is written last."""
-        if not pending:
-            return
-        # Each distinct sentence is embedded once, on its own, and stored per chunk: dense
-        # search ranks a chunk by its best sentence (measured on COVID-QA: sentence vectors
-        # beat whole-chunk vectors both for finding the chunk and for picking the sentence).
-        rows_of: dict[tuple[int, int, int], int] = {}
-        texts: list[str] = []
-        for n, doc in enumerate(pending):
-            for chunk in doc.chunks:
-                for a, b in chunk.sentences:
-                    if (n, a, b) not in rows_of:
-                        rows_of[(n, a, b)] = len(texts)
-                        texts.append(doc.text[a:b])
-        state = {"done": 0}
-
-        def step(count: int) -> None:
-            state["done"] += count
-            if progress:
-                progress(done_files, total_files,
-                         f"embedding {state['done']}/{len(texts)} sentences")
-
-        sentence_vecs = self.embedder.embed(texts, progress=step)
-        for n, doc in enumerate(pending):
-            rows, ids, vectors = [], [], []
-            for chunk in doc.chunks:
-                cid = chunk_id(doc.source, doc.sha256, chunk.ordinal)
-                own = sentence_vecs[[rows_of[(n, a, b)] for a, b in chunk.sentences]]
-                rows.append({"id": cid, "ordinal": chunk.ordinal, "start": chunk.start,
-                             "end": chunk.end, "sentences": [list(x) for x in chunk.sentences],
-                             "vectors": own.astype(np.float16).tobytes()})
-                ids += [f"{cid}:{i}" for i in range(len(own))]
-                vectors.append(own)
-            # a changed file's old version stays until the new one is stored: new vectors,
-            # then the record (one transaction), then the old vectors go (repair() deletes
-            # whichever vectors a crash leaves without a record)
-            old = [] if doc.is_new else sorted(set(self.docstore.vector_ids(doc.source)) - set(ids))
-            self.vectors.upsert(ids, np.vstack(vectors), [doc.source] * len(ids))
-            crash_point("after-vectors")
-            self.docstore.put(DocumentRecord(doc.source, doc.root, doc.sha256, len(rows),
-                                             doc.origin), doc.text, doc.pages, rows)
-            crash_point("after-document")
-            if old:
-                self.vectors.delete(old)
-                crash_point("after-delete")
-            (report.added if doc.is_new else report.updated).append(doc.source)

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from index.errors import CiteqaError
+
 FOLDER = Path(__file__).parent
 
 
-class PromptError(ValueError):
+class PromptError(CiteqaError, ValueError):
     """A prompt file is malformed or rendered with the wrong variables."""
 
 

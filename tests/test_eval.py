@@ -7,7 +7,7 @@ import pytest
 from assistant.errors import CiteqaError
 from evals.metrics import contains, normalize, token_f1
 from evals.runner import run_suite
-from evals.suites import SuiteFormatError, read_suite
+from evals.suite_files import SuiteFormatError, read_suite
 from tests.conftest import ROOT
 
 
@@ -138,7 +138,7 @@ def test_rag_dataset_runs_end_to_end(tmp_path):
 
 def test_source_ranks_recall_and_mrr():
     from evals.runner import score_turn
-    from evals.suites import Turn
+    from evals.suite_files import Turn
 
     cites = [{"text": "nothing here", "source": "b.txt"}, {"text": "10,000 troops", "source": "a.txt"}]
     row = score_turn(Turn("How many?", ["10,000"], True, "a.txt"), {"citations": cites}, 5)
@@ -149,7 +149,7 @@ def test_source_ranks_recall_and_mrr():
 
 
 def test_sample_selects_a_fixed_even_slice():
-    from evals.suites import Case, select_cases
+    from evals.suite_files import Case, select_cases
 
     cases = [Case(str(i), []) for i in range(1380)]
     picked = select_cases(cases, sample=150)

@@ -12,7 +12,7 @@ from fake_llm import FakeLLM, Reply
 import prompts
 from assistant import Assistant
 from assistant.cli import main
-from assistant.generate import MarkerFilter, split_claims
+from assistant.llm_markers import MarkerFilter, split_claims
 
 TROOPS = ("Mexico has sent hundreds of soldiers to the border [1]. "
           "The plan is to deploy 10,000 troops eventually [2][9].")

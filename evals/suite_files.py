@@ -8,8 +8,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.errors import CiteqaError
 
-class SuiteFormatError(ValueError):
+
+class SuiteFormatError(CiteqaError, ValueError):
     """A suite file is malformed; the message names the file and line."""
 
 

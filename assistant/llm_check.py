@@ -1,120 +1,28 @@
-"""LLM mode: number the retrieved passages, ask for [n] markers, and keep only markers that hold.
-
-The reply streams through a MarkerFilter, which drops markers that point at no passage and
-renumbers the rest by first use. Once the reply is complete, each sentence without a marker gets
-the passage it is most similar to, or is marked unsupported; each cited passage is narrowed to
-the sentences that bear on the answer, so a citation still quotes the document exactly.
-"""
+"""LLM mode's checks: every claim of a finished reply is tied to the passage that supports it
+(a marker on the wrong passage is moved, an unmarked claim gets the passage that supports it or
+is marked unsupported), and each cited passage is narrowed to the sentences that bear on the
+answer, so a citation still quotes the document exactly."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-import prompts
 from assistant.extract import Scored, Weights, lexical_coverage, widen
-from assistant.markers import defuse
+from assistant.llm_markers import MARKER, UNSUPPORTED, Claim, attach, split_claims
 from assistant.retrieval import Hit
-from index.sentences import SENTENCE_END, split_sentences
+from index.sentences import SENTENCE_END
 from index.textproc import terms
 from index.view import DocumentView
 
-# [1], [1, 2], and the variants models write: [Passage 1], [source 2; 3]
-_LABEL = r"(?:(?:passage|source|doc(?:ument)?)\s*)?"
-MARKER = re.compile(rf"\[{_LABEL}(\d+(?:\s*[,;]\s*{_LABEL}\d+)*)\]", re.IGNORECASE)
-_OPEN_MARKER = re.compile(r"\[[a-z]{0,8}\s*[\d,;\sa-z]*", re.IGNORECASE)
-_LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+\])+\s*")
-_TAG = re.compile(r"<(/?)(passage)", re.IGNORECASE)
-UNSUPPORTED = "[?]"
 NO_ANSWER_REPLY = "do not answer this question"
 LEXICAL_WEIGHT = 0.8  # as in extractive scoring (extract.Weights.lexical) …
 FRAGMENT_PENALTY = 0.2  # … and titles, bylines and headings are rarely what a claim rests on
 MIN_CLAIM_SUPPORT = 0.5  # an unmarked sentence this well supported by a passage's sentence cites it
 REPOINT_MARGIN = 0.25  # a cited passage this much weaker than the best one is the wrong one
 
-
-class MarkerFilter:
-    """Streams text through, holding back each ``[...]`` until it closes: markers that point at
-    one of ``count`` passages are renumbered in order of first use, the others dropped."""
-
-    def __init__(self, count: int):
-        self.count = count
-        self.shown: dict[int, int] = {}  # passage number -> number shown in the answer
-        self._held = ""
-
-    def feed(self, text: str) -> str:
-        """The part of the stream that can be shown now."""
-        self._held += text
-        out: list[str] = []
-        while self._held:
-            i = self._held.find("[")
-            if i < 0:
-                out.append(self._held)
-                self._held = ""
-                break
-            out.append(self._held[:i])
-            rest = self._held[i:]
-            j = rest.find("]")
-            if j < 0:
-                if _OPEN_MARKER.fullmatch(rest) and len(rest) <= 24:
-                    self._held = rest  # maybe a marker: wait for the rest of it
-                    break
-                out.append("[")
-                self._held = rest[1:]
-                continue
-            token = rest[:j + 1]
-            marker = MARKER.fullmatch(token)
-            out.append(self._renumber(marker.group(1)) if marker else token)
-            self._held = rest[j + 1:]
-        return "".join(out)
-
-    def flush(self) -> str:
-        """Whatever is still held back at the end of the stream."""
-        held, self._held = self._held, ""
-        return held
-
-    def _renumber(self, numbers: str) -> str:
-        kept: list[int] = []
-        for raw in re.findall(r"\d+", numbers):
-            n = int(raw)
-            if 1 <= n <= self.count:
-                shown = self.shown.setdefault(n, len(self.shown) + 1)
-                if shown not in kept:
-                    kept.append(shown)
-        return "".join(f"[{k}]" for k in kept)
-
-
-def format_passages(hits: list[Hit]) -> str:
-    """The passages as numbered, quoted blocks; a document cannot close the block early."""
-    blocks = []
-    for n, hit in enumerate(hits, 1):
-        text = _TAG.sub(lambda m: f"&lt;{m.group(1)}{m.group(2)}", defuse(hit.chunk.text))
-        source = hit.chunk.source.replace('"', "'")
-        blocks.append(f'[{n}] <passage id="{n}" source="{source}">\n{text}\n</passage>')
-    return "\n\n".join(blocks)
-
-
-def build_prompt(question: str, hits: list[Hit]) -> tuple[str, str]:
-    """The (system, user) messages of the answer prompt."""
-    return (prompts.load("answer_system").render(),
-            prompts.load("answer").render(passages=format_passages(hits), question=question))
-
-
-def condense_prompt(question: str, history: list[str]) -> str:
-    """The prompt that rewrites a follow-up as a standalone question."""
-    lines = "\n".join(f"- {q}" for q in history[-6:])
-    return prompts.load("condense").render(history=lines, question=question)
-
-
-@dataclass
-class Claim:
-    """A sentence of the generated answer and the shown numbers of the passages it cites."""
-
-    text: str
-    cites: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -142,36 +50,9 @@ class Draft:
             marks = "".join(f"[{n}]" for n in c.cites) or UNSUPPORTED
             body = MARKER.sub("", c.text)
             body = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(body.split()))
-            parts.append(_attach(body, marks))
+            parts.append(attach(body, marks))
         return " ".join(parts)
 
-
-def _attach(sentence: str, marks: str) -> str:
-    """Put the markers before the sentence's closing punctuation."""
-    m = re.search(r"[.!?]+[\"”’)]*$", sentence)
-    if m:
-        return f"{sentence[:m.start()]} {marks}{sentence[m.start():]}"
-    return f"{sentence} {marks}"
-
-
-def split_claims(text: str) -> list[Claim]:
-    """The reply's sentences with their markers; a marker opening a sentence belongs to the one
-    before it ("... troops. [1] The plan ...")."""
-    claims: list[Claim] = []
-    for a, b in split_sentences(text):
-        sentence = text[a:b]
-        lead = _LEADING_MARKERS.match(sentence)
-        if lead and claims:
-            claims[-1].cites += [int(n) for n in re.findall(r"\d+", lead.group())]
-            sentence = sentence[lead.end():]
-        if MARKER.sub("", sentence).strip(" .,;:"):
-            claims.append(Claim(sentence, [int(n) for g in MARKER.findall(sentence)
-                                           for n in re.findall(r"\d+", g)]))
-        elif claims:
-            claims[-1].cites += [int(n) for n in re.findall(r"\d+", sentence)]
-    for c in claims:
-        c.cites = list(dict.fromkeys(c.cites))
-    return claims
 
 
 class Support:
@@ -291,18 +172,3 @@ def cite(draft: Draft, support: Support, scored: list[Scored], weights: Weights,
     return out
 
 
-def stream_reply(client, system: str, user: str, count: int) -> Iterator[str]:
-    """Yields the reply's shown text as it streams; returns (the whole shown text, the
-    filter's numbering: passage number -> shown number)."""
-    markers = MarkerFilter(count)
-    parts: list[str] = []
-    for delta in client.stream(system, user):
-        shown = markers.feed(delta)
-        if shown:
-            parts.append(shown)
-            yield shown
-    rest = markers.flush()
-    if rest:
-        parts.append(rest)
-        yield rest
-    return "".join(parts), markers.shown
