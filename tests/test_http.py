@@ -17,14 +17,15 @@ from assistant.serve import make_server, start_background
 
 def call(url: str, body: bytes | dict | None = None, headers: dict | None = None,
          method: str | None = None) -> tuple[int, object]:
-    """One request; (status, decoded JSON body)."""
+    """One request; (status, the JSON body decoded, or the raw bytes when it is not JSON)."""
     data = json.dumps(body).encode() if isinstance(body, dict) else body
     req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
     try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, json.loads(resp.read())
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            status, raw = resp.status, resp.read()
     except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+        status, raw = exc.code, exc.read()
+    return status, json.loads(raw) if raw.lstrip().startswith((b"{", b"[")) else raw
 
 
 @pytest.fixture(scope="module")

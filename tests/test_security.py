@@ -17,6 +17,7 @@ import pytest
 
 from assistant import Assistant
 from tests.conftest import SAMPLE_DIR, as_uploads
+from tests.test_http import call
 
 
 @pytest.fixture(scope="module")
@@ -129,19 +130,6 @@ def test_a_real_upload_still_indexes(site):
     note.write_text("The night ferry to Skerra leaves at 23:40 from pier nine.\n")
     html, added = upload(qa, as_uploads([note]))
     assert "1 added" in html and added == "ferry-timetable.txt"
-
-
-def call(url: str, body: dict | bytes | None = None, headers: dict | None = None,
-         method: str | None = None) -> tuple[int, object]:
-    data = json.dumps(body).encode() if isinstance(body, dict) else body
-    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
-    try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            raw = resp.read()
-            return resp.status, json.loads(raw) if raw.startswith((b"{", b"[")) else raw
-    except urllib.error.HTTPError as exc:
-        raw = exc.read()
-        return exc.code, json.loads(raw) if raw.startswith(b"{") else raw
 
 
 def test_a_forged_host_is_refused_on_every_route(site):
