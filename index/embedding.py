@@ -84,7 +84,8 @@ class Embedder:
         # batches (4: 10.9-11.3 s int8, 13.2 s fp32; 16: 11.8-13.1 s, 14.9 s; 1: 12.4-13.4 s,
         # 16.4 s), torch at larger ones
         self.batch_size = batch_size or (32 if self.backend == "torch" else 4)
-        self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        self._model = None
 
     def _choose_backend(self, backend: str | None, device: str | None) -> str:
         if backend and backend not in BACKENDS:
@@ -157,10 +158,17 @@ class Embedder:
             return [len(e.ids) for e in tok.encode_batch(texts, add_special_tokens=False)]
         return [len(ids) for ids in tok(texts, add_special_tokens=False)["input_ids"]]
 
-    @cached_property
+    @property
     def model(self):
         """The loaded model (a SentenceTransformer, or an ONNX encoder), after the weights pass
-        their hash check."""
+        their hash check; loaded once, whichever thread asks first (the others wait)."""
+        if self._model is None:
+            with self._load_lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self):
         self.weights_hash  # noqa: B018 - verify before loading (and before exporting)
         if self.backend != "torch":
             from index.backends import OnnxEncoder, export_onnx
@@ -197,17 +205,19 @@ class Embedder:
                                  convert_to_numpy=True, show_progress_bar=False)
 
     def embed(self, texts: list[str], progress=None) -> np.ndarray:
-        """Unit-normalized float32 vectors; texts are batched by length to waste no padding."""
+        """Unit-normalized float32 vectors; texts are batched by length to waste no padding.
+        Calls from several threads run side by side (ONNX Runtime sessions and torch inference
+        are thread-safe; the tokenizer is configured once): a question's vector never waits
+        for an ingest's batches."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        with self._lock:
-            for i in range(0, len(order), self.batch_size):
-                batch = order[i : i + self.batch_size]
-                out[batch] = self._encode([texts[j] for j in batch])
-                if progress is not None:
-                    progress(len(batch))
+        for i in range(0, len(order), self.batch_size):
+            batch = order[i : i + self.batch_size]
+            out[batch] = self._encode([texts[j] for j in batch])
+            if progress is not None:
+                progress(len(batch))
         return out
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -127,6 +127,44 @@ def test_questions_are_answered_while_an_upload_is_indexed(served):
     assert status == 200 and data["passages"][0]["source"] == "note-02.txt"
 
 
+def test_questions_never_wait_for_an_uploads_embedding(served):
+    """While an upload's sentences are being embedded, questions over HTTP are answered: an
+    ask that starts after the embedding began comes back before it ends (they once waited for
+    the whole ingest, the embedder holding one lock across its batches)."""
+    from assistant.ui import upload
+
+    qa, url, folder = served
+    big = folder / "long-log" / "harbour-log.txt"
+    big.parent.mkdir(exist_ok=True)
+    big.write_text("\n".join(f"On day {n} the harbour logged {n * 7 % 97} arrivals of vessel "
+                             f"class {n % 13} from port {n * 31 % 211}." for n in range(1500)))
+    events: dict[str, float] = {}
+
+    def step(done, total, desc=""):
+        if "embedding" in str(desc):
+            events.setdefault("embedding_started", time.perf_counter())
+            events["embedding_last"] = time.perf_counter()
+
+    class Progress:  # the shape of gradio.Progress that upload() calls
+        def __call__(self, fraction, desc=""):
+            step(*fraction, desc=desc)
+
+    worker = threading.Thread(target=lambda: events.setdefault(
+        "html", upload(qa, as_uploads([big]), Progress())[0]))
+    worker.start()
+    asked = []  # (started, finished)
+    while worker.is_alive():
+        started = time.perf_counter()
+        status, data, _ = _ask(url, "How many troops?")
+        assert status == 200 and data["citations"], data
+        asked.append((started, time.perf_counter()))
+    worker.join()
+    assert "1 added" in events["html"], events["html"]
+    begun, ended = events["embedding_started"], events["embedding_last"]
+    during = [(a, b) for a, b in asked if begun < a and b < ended]
+    assert during, (begun, ended, asked[-5:])  # answered while the embedding went on
+
+
 def test_an_upload_while_another_process_writes_gets_one_line(served):
     from assistant.ui import upload
 
