@@ -20,6 +20,12 @@ setup: $(VENV)/.installed
 
 run: setup
 	$(PY) -m assistant ingest examples/docs --index $(INDEX)
+	@echo
+	@echo "Next, in another terminal:"
+	@echo "  $(VENV)/bin/citeqa ask \"How many troops?\" --index $(INDEX)   # or: source $(VENV)/bin/activate"
+	@echo "  $(VENV)/bin/citeqa ingest YOUR_FOLDER --index $(INDEX)        # add your own documents"
+	@echo "  (an ingest from another process is refused while this server runs: stop it first, or upload on the page)"
+	@echo
 	$(PY) app.py --index $(INDEX)
 
 lint: setup

@@ -44,7 +44,8 @@ def cmd_ingest(args) -> int:
         close()
     for source, reason in report.errors:
         say(f"skipped {source}: {reason}", file=sys.stderr)
-    say(f"{report.summary()} ({len(qa.documents())} documents in {qa.folder})")
+    count = len(qa.documents())
+    say(f"{report.summary()} ({count} document{'' if count == 1 else 's'} in {qa.folder})")
     return 0
 
 

@@ -36,6 +36,13 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _top_k(text: str) -> int:
+    """An argparse type: how many chunks to search, 1 to 50 (as the HTTP API takes)."""
+    if not text.lstrip("-").isdigit() or not 1 <= int(text) <= 50:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 1 to 50")
+    return int(text)
+
+
 def _gate(under: bool):
     """An argparse type for ``METRIC=VALUE`` gates (usage errors exit 2)."""
 
@@ -69,12 +76,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer one question with citations")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
-    p.add_argument("--top-k", type=int, help="chunks searched for the answer (default 10)")
+    p.add_argument("--top-k", type=_top_k, help="chunks searched for the answer, 1 to 50 "
+                   "(default 10)")
     _common(p)
     _llm(p)
 
     p = sub.add_parser("chat", help="a conversation in the terminal")
-    p.add_argument("--top-k", type=int)
+    p.add_argument("--top-k", type=_top_k, help="chunks searched per question, 1 to 50")
     _common(p)
     _llm(p)
 
@@ -102,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N cases")
     p.add_argument("--sample", type=int, metavar="N",
                    help="a fixed, evenly spaced selection of N cases (e.g. a CI slice)")
-    p.add_argument("--top-k", type=int)
+    p.add_argument("--top-k", type=_top_k, help="chunks searched per question, 1 to 50")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _common(p)
     _llm(p)
@@ -116,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "questions made from the corpus text)")
     p.add_argument("--asks", type=int, default=50, help="questions to time (default 50)")
     p.add_argument("--json", metavar="FILE", dest="json_out", help="also write the results as JSON")
-    p.add_argument("--top-k", type=int)
+    p.add_argument("--top-k", type=_top_k, help="chunks searched per question, 1 to 50")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _common(p)
 

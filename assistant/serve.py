@@ -8,9 +8,26 @@ import sys
 import threading
 import time
 
+import uvicorn
+
 from assistant.core import Assistant
 from assistant.errors import CiteqaError
 from assistant.guard import is_loopback
+from assistant.settings import parse_auth
+
+
+class ReadyServer(uvicorn.Server):
+    """A uvicorn Server that prints one line once it accepts requests."""
+
+    def __init__(self, config: uvicorn.Config, line: str | None = None):
+        super().__init__(config)
+        self.line = line
+
+    async def startup(self, sockets=None) -> None:
+        """Start as uvicorn does, then say where (when a line was given)."""
+        await super().startup(sockets=sockets)
+        if self.started and self.line:
+            print(self.line, file=sys.stderr, flush=True)
 
 
 def full_app(qa: Assistant, host: str, port: int):
@@ -46,11 +63,19 @@ def check_port_free(host: str, port: int) -> None:
                               f"{fix}") from None
 
 
-def make_server(qa: Assistant, host: str | None = None, port: int | None = None,
-                warm: bool = True):
-    """A uvicorn Server for the UI and API (call .run(), or start it in a thread)."""
-    import uvicorn
+def ready_line(qa: Assistant, host: str, port: int) -> str:
+    """What ``citeqa serve`` prints once it accepts requests."""
+    shown = f"[{host}]" if ":" in host else ("127.0.0.1" if host in ("0.0.0.0", "") else host)
+    line = f"citeqa: serving {qa.folder} at http://{shown}:{port} (Ctrl-C stops it)"
+    if qa.settings.auth:
+        line += f"; log in as {parse_auth(qa.settings.auth)[0]!r} (the CITEQA_AUTH password)"
+    return line
 
+
+def make_server(qa: Assistant, host: str | None = None, port: int | None = None,
+                warm: bool = True, announce: bool = False):
+    """A uvicorn Server for the UI and API (call .run(), or start it in a thread); with
+    ``announce`` it prints the URL once it accepts requests."""
     from index.lock import hold_open
 
     host = host or qa.settings.host
@@ -67,7 +92,7 @@ def make_server(qa: Assistant, host: str | None = None, port: int | None = None,
         threading.Thread(target=qa.warm_up, daemon=True).start()
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
                             timeout_graceful_shutdown=2)
-    return uvicorn.Server(config)
+    return ReadyServer(config, ready_line(qa, host, port) if announce else None)
 
 
 def serve(qa: Assistant, host: str | None = None, port: int | None = None) -> None:
@@ -75,7 +100,7 @@ def serve(qa: Assistant, host: str | None = None, port: int | None = None) -> No
     host = host or qa.settings.host
     port = port if port is not None else qa.settings.port
     check_port_free(host, port)
-    make_server(qa, host, port).run()
+    make_server(qa, host, port, announce=True).run()
 
 
 def start_background(qa: Assistant, host: str = "127.0.0.1", port: int = 0, warm: bool = True):

@@ -102,8 +102,14 @@ def load_html(path: Path) -> Loaded:
 
 def load_pdf(path: Path) -> Loaded:
     """PDF text page by page (pypdf); encrypted files open only with an empty password."""
+    import logging
+
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
+
+    # pypdf logs its own lines about damaged files ("invalid pdf header", "EOF marker not
+    # found"); the ingest report says it in one line instead
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
     try:
         reader = PdfReader(str(path))

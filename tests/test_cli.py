@@ -78,3 +78,24 @@ def test_help_lists_commands():
     assert done.returncode == 0
     for command in ("ingest", "ask", "chat", "eval", "serve", "docs"):
         assert command in done.stdout
+
+
+def test_serve_says_where_it_is_once_ready(cli_index):
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--index",
+                               str(cli_index), "--port", str(port)], cwd=ROOT,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stderr.readline().strip()
+        assert line.startswith("citeqa: serving") and f"http://127.0.0.1:{port}" in line, line
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/docs", timeout=30) as resp:
+            assert resp.status == 200  # ready means ready
+    finally:
+        server.terminate()
+        server.wait(30)
+        server.stderr.close()
