@@ -19,7 +19,7 @@ def _assistant(args):
 
 
 def _progress(quiet: bool):
-    """A tqdm bar over files, whose label follows the embedding."""
+    """A tqdm bar over the files being read, then over the sentences being embedded."""
     from tqdm import tqdm
 
     # None: no bar when stderr is not a terminal (a log keeps one-line errors only)
@@ -27,6 +27,7 @@ def _progress(quiet: bool):
                leave=False)
 
     def update(done: int, total: int, what: str) -> None:
+        bar.unit = "sentence" if what.startswith("embedding") else "file"
         bar.total = total
         bar.n = done
         bar.set_description(safe(what)[:60], refresh=False)

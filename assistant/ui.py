@@ -228,7 +228,8 @@ def build(qa: Assistant):
                 None, None, None, js=SCROLL_JS)
         clear.click(lambda: ([], None, ""), None, [chat, conversation, question])
         chat.clear(lambda: None, None, conversation)  # the chat's own bin icon forgets follow-ups too
-        files.upload(upload_event, files, [status, doc_list, chosen, files], concurrency_limit=1)
+        files.upload(upload_event, files, [status, doc_list, chosen, files], concurrency_limit=1,
+                     show_progress_on=[status])  # one progress display, not one per output
         remove_btn.click(remove_event, chosen, [status, doc_list, chosen], concurrency_limit=1)
         app.load(docs_state, None, [doc_list, chosen])
     app.queue(default_concurrency_limit=8)

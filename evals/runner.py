@@ -107,6 +107,7 @@ def ingest_suite_documents(system: System, suite: Suite, folder: Path, progress:
     bar = tqdm(total=0, desc="index", unit="file", disable=not progress, file=sys.stderr, leave=False)
 
     def update(done: int, total: int, what: str) -> None:
+        bar.unit = "sentence" if what.startswith("embedding") else "file"  # the two phases
         bar.total, bar.n = total, done
         bar.refresh()
 

@@ -19,7 +19,8 @@ from index.lock import crash_point
 from index.naming import Found, assign, is_under, upload_names
 from index.sentences import cap_span, split_sentences
 
-Progress = Callable[[int, int, str], None]  # (done, total, what)
+# (done, total, what): files while reading ("reading NAME"), then sentences ("embedding …")
+Progress = Callable[[int, int, str], None]
 GROUP_CHUNKS = 1024  # embed and write this many chunks at a time
 
 
@@ -200,11 +201,14 @@ def write_group(index, pending: list[Prepared], report: IngestReport,
                     texts.append(doc.text[a:b])
     state = {"done": 0}
 
-    def step(count: int) -> None:
+    def step(count: int) -> None:  # in sentences, their number known before the first batch
         state["done"] += count
         if progress:
-            progress(done_files, total_files,
-                     f"embedding {state['done']}/{len(texts)} sentences")
+            progress(state["done"], len(texts), f"embedding the sentences of {len(pending)} "
+                     f"file{'' if len(pending) == 1 else 's'} ({done_files}/{total_files} read)")
+
+    if progress:
+        step(0)
 
     sentence_vecs = index.embedder.embed(texts, progress=step)
     for n, doc in enumerate(pending):

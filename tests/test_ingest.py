@@ -202,3 +202,15 @@ def test_html_with_100_000_blocks_is_read_whole(tmp_path):
     nested = tmp_path / "nested.html"
     nested.write_text("<div>" * 100_000 + "deep text" + "</div>" * 100_000)
     assert load(nested).text == "deep text"
+
+
+def test_progress_counts_sentences_with_the_total_known_up_front(tmp_path, docs_dir):
+    calls = []
+    Assistant.open(tmp_path / "ix").ingest([docs_dir], progress=lambda *c: calls.append(c))
+    reading = [c for c in calls if c[2].startswith("reading")]
+    embedding = [c for c in calls if c[2].startswith("embedding")]
+    assert reading and all(total == 1 for _, total, _ in reading)  # one file
+    totals = {total for _, total, _ in embedding}
+    assert len(totals) == 1 and totals.pop() > 10  # the sample's sentences, known at once
+    done = [d for d, _, _ in embedding]
+    assert done[0] == 0 and done == sorted(done) and done[-1] == embedding[0][1]
