@@ -42,7 +42,10 @@ SCROLL_JS = """() => { setTimeout(() => {
 }, 50); }"""
 
 ECHO_CHARS = 2000  # a question echoed in the chat is cut here (longer ones are refused anyway)
-STREAM_EVERY_S = 0.05  # redraw a streaming answer at most this often
+STREAM_EVERY_S = 0.05
+# a removal asks first; cancelled (or nothing chosen) the handler gets None and removes nothing
+CONFIRM_REMOVE_JS = ("(name) => (name && window.confirm('Remove ' + name + ' from the index? "
+                     "Its answers go with it.')) ? name : null")  # redraw a streaming answer at most this often
 _write_lock = threading.Lock()  # ingest and remove one at a time; questions run concurrently
 
 
@@ -155,7 +158,7 @@ def upload(qa: Assistant, files, progress=None) -> tuple[str, str | None]:
 def remove(qa: Assistant, source: str | None) -> str:
     """Remove one document from the index; a one-line HTML result."""
     if not source:
-        return "<p class='cq-muted'>Choose a document to remove.</p>"
+        return "<p class='cq-muted'>Nothing removed: choose a document, then confirm.</p>"
     with _write_lock:
         try:
             removed = qa.remove(source)
@@ -173,20 +176,23 @@ def build(qa: Assistant):
     def ask_event(question, history, conversation):
         yield from respond(qa, question, history, conversation)
 
-    def docs_state(chosen: str | None = None):
+    def docs_state(_added: str | None = None):
+        """The documents table and the removal choices, nothing chosen (a removal is picked
+        and confirmed each time)."""
         try:
             records = qa.documents()
         except CiteqaError as exc:  # e.g. the index was deleted under the server
             return f"<p class='cq-bad'>✗ {esc(str(exc))}</p>", gr.update(choices=[], value=None)
         names = [r.source for r in records]
-        chosen = chosen if chosen in names else (names[0] if names else None)
-        return documents_html(records), gr.update(choices=names, value=chosen)
+        return documents_html(records), gr.update(choices=names, value=None)
 
     def upload_event(files, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
         status, added = upload(qa, files, progress)
         return (status, *docs_state(added), None)
 
     def remove_event(source):
+        if not source:  # nothing chosen, or the confirmation cancelled: the choice stays
+            return remove(qa, source), gr.update(), gr.update()
         return (remove(qa, source), *docs_state())
 
     with gr.Blocks(title="citeqa") as app:
@@ -218,7 +224,8 @@ def build(qa: Assistant):
                             f"{qa.settings.max_upload_mb} MB a file</span>")
                 status = gr.HTML(elem_id="upload-status", min_height=0)
                 doc_list = gr.HTML(elem_id="documents", min_height=0)
-                chosen = gr.Dropdown(label="Remove a document", choices=[], elem_id="doc-choice")
+                chosen = gr.Dropdown(label="Remove a document", choices=[], value=None,
+                                     elem_id="doc-choice")
                 remove_btn = gr.Button("Remove from index", variant="stop", size="sm",
                                        elem_id="remove")
 
@@ -230,7 +237,8 @@ def build(qa: Assistant):
         chat.clear(lambda: None, None, conversation)  # the chat's own bin icon forgets follow-ups too
         files.upload(upload_event, files, [status, doc_list, chosen, files], concurrency_limit=1,
                      show_progress_on=[status])  # one progress display, not one per output
-        remove_btn.click(remove_event, chosen, [status, doc_list, chosen], concurrency_limit=1)
+        remove_btn.click(remove_event, chosen, [status, doc_list, chosen], concurrency_limit=1,
+                         js=CONFIRM_REMOVE_JS)
         app.load(docs_state, None, [doc_list, chosen])
     app.queue(default_concurrency_limit=8)
     return app

@@ -133,12 +133,25 @@ def test_upload_through_the_page_then_ask_and_remove(browser, site):
     answer = ask(page, "Who keeps the lighthouse on Skellig Rock?")
     assert "Orla Byrne" in answer.inner_text()
     assert "lighthouse-log.txt" in answer.locator(".cq-card").first.inner_text()
-    # remove it again
-    page.locator("#doc-choice input").click()
+    # removal: nothing is chosen beforehand, and the page asks first
+    choice = page.locator("#doc-choice input")
+    assert choice.input_value() == ""
+    page.locator("#remove").click()  # nothing chosen: nothing removed
+    status.get_by_text("Nothing removed").wait_for()
+    choice.click()
     page.get_by_role("option", name="lighthouse-log.txt").click()
+    dialogs = []
+    page.once("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.locator("#remove").click()
+    page.wait_for_timeout(1500)  # the cancelled event comes back with nothing removed
+    assert dialogs and "lighthouse-log.txt" in dialogs[0]
+    assert choice.input_value() == "lighthouse-log.txt"
+    assert "lighthouse-log.txt" in page.locator("#documents").inner_text()
+    page.once("dialog", lambda d: d.accept())
     page.locator("#remove").click()
     status.get_by_text("Removed lighthouse-log.txt").wait_for()
     page.locator("#documents").get_by_text("lighthouse-log.txt").wait_for(state="detached")
+    assert choice.input_value() == ""  # not the next document, ready to be clicked away
     page.close()
 
 
