@@ -42,10 +42,10 @@ SCROLL_JS = """() => { setTimeout(() => {
 }, 50); }"""
 
 ECHO_CHARS = 2000  # a question echoed in the chat is cut here (longer ones are refused anyway)
-STREAM_EVERY_S = 0.05
+STREAM_EVERY_S = 0.05  # redraw a streaming answer at most this often
 # a removal asks first; cancelled (or nothing chosen) the handler gets None and removes nothing
 CONFIRM_REMOVE_JS = ("(name) => (name && window.confirm('Remove ' + name + ' from the index? "
-                     "Its answers go with it.')) ? name : null")  # redraw a streaming answer at most this often
+                     "Its answers go with it.')) ? name : null")
 _write_lock = threading.Lock()  # ingest and remove one at a time; questions run concurrently
 
 
