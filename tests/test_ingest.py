@@ -214,3 +214,28 @@ def test_progress_counts_sentences_with_the_total_known_up_front(tmp_path, docs_
     assert len(totals) == 1 and totals.pop() > 10  # the sample's sentences, known at once
     done = [d for d, _, _ in embedding]
     assert done[0] == 0 and done == sorted(done) and done[-1] == embedding[0][1]
+
+
+def test_repeated_and_unchanged_text_is_embedded_once(tmp_path):
+    """100 files sharing a header: the header is embedded once; after only the headers
+    change, a re-ingest embeds just the new header (the rest keeps its stored vectors)."""
+    from tests.test_crash import TOPICS, _generated
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+
+    def write(edition: int) -> None:
+        for n in range(100):
+            body = _generated(f"{TOPICS[n % len(TOPICS)]} of sector {n}", n)
+            (docs / f"f{n:03d}.txt").write_text(f"Municipal archive, edition {edition}.\n\n{body}")
+
+    write(1)
+    qa = Assistant.open(tmp_path / "ix")
+    first = qa.ingest([docs])
+    assert len(first.added) == 100 and first.reused >= 99  # the shared header, 99 times
+    write(2)
+    again = qa.ingest([docs])
+    assert len(again.updated) == 100 and again.embedded == 1, again.summary()
+    assert "sentences embedded" in again.summary()
+    answer = qa.ask("How many findings did survey 3 of the glaciers of sector 0 record?")
+    assert answer.citations and answer.citations[0].source == "f000.txt"
