@@ -27,8 +27,8 @@ CSS = """
 .cq-ctx { color: var(--body-text-color-subdued); }
 .cq-cited { background: rgba(255, 214, 0, .18); border-radius: 2px; }
 .cq-quote mark { background: #ffd84d; color: #111; padding: 0 .1em; border-radius: 2px; }
-.cq-abstain { border-left: 4px solid #9ca3af; padding: .2em .6em;
-  color: var(--body-text-color-subdued); }
+.cq-abstain { border-left: 4px solid #d97706; padding: .3em .7em; color: var(--body-text-color);
+  background: var(--background-fill-secondary); border-radius: 4px; }
 .cq-error { border-left: 4px solid #dc2626; padding: .2em .6em; }
 .cq-warn { color: #92400e; font-size: .85em; margin-bottom: .3em; }
 .cq-caret { opacity: .5; }
@@ -164,7 +164,9 @@ def documents_html(records) -> str:
 
 def report_html(report) -> str:
     """An ingest report: what was added, updated, skipped, and each file's error."""
-    lines = [f"<p class='cq-ok'>{esc(report.summary())}</p>"]
+    stored = report.added or report.updated or report.removed or report.skipped
+    tone = "cq-ok" if not report.errors else ("cq-warn" if stored else "cq-bad")
+    lines = [f"<p class='{tone}'>{esc(report.summary())}</p>"]
     for source, reason in report.errors:
         lines.append(f"<p class='cq-bad'>✗ {esc(source)}: {esc(reason)}</p>")
     return "".join(lines)

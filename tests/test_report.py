@@ -60,3 +60,4 @@ def test_gates():
     for bad in ("passed", "=1", "passed=high", "false_abstention=0.1"):
         with pytest.raises(ValueError, match="gate"):
             parse_gate(bad)
+
