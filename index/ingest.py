@@ -50,8 +50,10 @@ class IngestReport:
                 f"removed, {len(self.skipped)} unchanged, {len(self.errors)} failed")
         if self.embedded or self.reused:
             took = max(self.seconds, 1e-6)
-            line += (f"; {self.embedded:,} sentences embedded ({self.embedded / took:,.0f}/s), "
-                     f"{self.reused:,} reused; {self.bytes_read / 2**20:,.1f} MB in "
+            size = (f"{self.bytes_read / 2**20:,.1f} MB" if self.bytes_read >= 2**20 / 10
+                    else f"{self.bytes_read / 1024:,.1f} KB")
+            line += (f"; {self.embedded:,} sentence{'' if self.embedded == 1 else 's'} embedded "
+                     f"({self.embedded / took:,.0f}/s), {self.reused:,} reused; {size} in "
                      f"{self.seconds:,.1f} s ({self.bytes_read / 2**20 / took:,.2f} MB/s)")
         return line
 
