@@ -23,7 +23,10 @@ from index.loaders import LOADERS
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-EXAMPLES = ["How many troops?", "How much does Canada's plan cost?", "When was the deal announced?"]
+SAMPLE_SOURCE = "mexico-border-troops.txt"  # the article make run indexes (examples/docs)
+SAMPLE_QUESTIONS = ["How many troops?", "How much does Canada's plan cost?",
+                    "When was the deal announced?"]
+MAX_EXAMPLES = 3
 FILE_TYPES = list(LOADERS)  # what ingest reads (index/loaders.py)
 INTRO = ("Ask about your documents. Every answer is made of sentences from them, each with a "
          "numbered source card below it; click a number to jump to its card.")
@@ -169,6 +172,29 @@ def remove(qa: Assistant, source: str | None) -> str:
     return f"<p class='cq-bad'>✗ {esc(source)} is not in the index.</p>"
 
 
+def title_of(head: str, source: str) -> str:
+    """A document's title: its first line when it reads like one, else its file name."""
+    first = next((line.strip().lstrip("#").strip() for line in head.splitlines() if line.strip()),
+                 "")
+    if 3 <= len(first) <= 80 and not first.endswith((".", ":", ",")):
+        return first
+    return Path(source).stem.replace("-", " ").replace("_", " ")
+
+
+def example_questions(qa: Assistant, records) -> list[str]:
+    """Questions to offer: the sample's own when it is indexed, then one about each other
+    document's title."""
+    names = [r.source for r in records]
+    picked = SAMPLE_QUESTIONS[:MAX_EXAMPLES if names == [SAMPLE_SOURCE] else 1] \
+        if SAMPLE_SOURCE in names else []
+    for name in names:
+        if len(picked) >= MAX_EXAMPLES:
+            break
+        if name != SAMPLE_SOURCE:
+            picked.append(f"What is {title_of(qa.view.span(name, 0, 300), name)} about?")
+    return picked
+
+
 def build(qa: Assistant):
     """The Blocks app."""
     import gradio as gr
@@ -177,14 +203,18 @@ def build(qa: Assistant):
         yield from respond(qa, question, history, conversation)
 
     def docs_state(_added: str | None = None):
-        """The documents table and the removal choices, nothing chosen (a removal is picked
-        and confirmed each time)."""
+        """The documents table, the removal choices (nothing chosen: a removal is picked and
+        confirmed each time) and the example questions drawn from the documents."""
         try:
             records = qa.documents()
         except CiteqaError as exc:  # e.g. the index was deleted under the server
-            return f"<p class='cq-bad'>✗ {esc(str(exc))}</p>", gr.update(choices=[], value=None)
+            return (f"<p class='cq-bad'>✗ {esc(str(exc))}</p>", gr.update(choices=[], value=None),
+                    *[gr.update(visible=False)] * MAX_EXAMPLES)
         names = [r.source for r in records]
-        return documents_html(records), gr.update(choices=names, value=None)
+        offered = example_questions(qa, records)
+        shown = [gr.update(value=q, visible=True) for q in offered]
+        hidden = [gr.update(visible=False)] * (MAX_EXAMPLES - len(offered))
+        return documents_html(records), gr.update(choices=names, value=None), *shown, *hidden
 
     def upload_event(files, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
         status, added = upload(qa, files, progress)
@@ -192,7 +222,7 @@ def build(qa: Assistant):
 
     def remove_event(source):
         if not source:  # nothing chosen, or the confirmation cancelled: the choice stays
-            return remove(qa, source), gr.update(), gr.update()
+            return remove(qa, source), *[gr.update()] * (2 + MAX_EXAMPLES)
         return (remove(qa, source), *docs_state())
 
     with gr.Blocks(title="citeqa") as app:
@@ -206,15 +236,17 @@ def build(qa: Assistant):
                                   elem_id="chat", layout="panel", render_markdown=False,
                                   sanitize_html=True, autoscroll=False,
                                   feedback_options=None, buttons=[],
-                                  placeholder="Ask a question below, or pick an example.")
+                                  placeholder="Ask a question below, or click an example.")
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(show_label=False, placeholder="Ask about your documents",
                                           elem_id="question", scale=5, max_lines=4, autofocus=True,
                                           submit_btn=False)
                     ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80,
                                         elem_id="ask")
-                with gr.Row():
-                    gr.Examples(EXAMPLES, inputs=question, label="Examples")
+                with gr.Row(elem_id="examples"):  # filled from the documents; a click asks
+                    examples = [gr.Button(visible=False, size="sm", variant="secondary",
+                                          elem_classes="cq-example", min_width=0)
+                                for _ in range(MAX_EXAMPLES)]
                 clear = gr.Button("Clear conversation", size="sm", elem_id="clear")
             with gr.Column(scale=2, min_width=280):
                 gr.Markdown("### Documents")
@@ -235,11 +267,15 @@ def build(qa: Assistant):
                 None, None, None, js=SCROLL_JS)
         clear.click(lambda: ([], None, ""), None, [chat, conversation, question])
         chat.clear(lambda: None, None, conversation)  # the chat's own bin icon forgets follow-ups too
-        files.upload(upload_event, files, [status, doc_list, chosen, files], concurrency_limit=1,
+        for example in examples:
+            example.click(ask_event, [example, chat, conversation], outputs,
+                          concurrency_limit=None).then(None, None, None, js=SCROLL_JS)
+        state = [doc_list, chosen, *examples]
+        files.upload(upload_event, files, [status, *state, files], concurrency_limit=1,
                      show_progress_on=[status])  # one progress display, not one per output
-        remove_btn.click(remove_event, chosen, [status, doc_list, chosen], concurrency_limit=1,
+        remove_btn.click(remove_event, chosen, [status, *state], concurrency_limit=1,
                          js=CONFIRM_REMOVE_JS)
-        app.load(docs_state, None, [doc_list, chosen])
+        app.load(docs_state, None, state)
     app.queue(default_concurrency_limit=8)
     return app
 

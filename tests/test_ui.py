@@ -212,3 +212,19 @@ def test_llm_mode_streams_the_answer_then_shows_its_source_cards(browser, tmp_pa
             page.screenshot(path=str(SHOTS / "llm-answer-1280.png"))
         finally:
             server.should_exit = True
+
+
+def test_examples_come_from_the_indexed_documents_and_a_click_asks(browser, site):
+    url, _ = site
+    page = open_page(browser, url)
+    buttons = page.locator("#examples button:visible")
+    buttons.first.wait_for()
+    offered = [buttons.nth(i).inner_text() for i in range(buttons.count())]
+    assert offered == ["How many troops?", "What is harbour notice about?"], offered
+    buttons.nth(1).click()  # asks at once
+    page.locator("#chat .cq-q").first.wait_for()
+    answer = page.locator("#chat .cq-answer, #chat .cq-abstain").first
+    answer.wait_for()
+    assert "What is harbour notice about?" in page.locator("#chat .cq-q").first.inner_text()
+    assert "harbour-notice.txt" in answer.inner_text()
+    page.close()
