@@ -27,6 +27,7 @@ SAMPLE_SOURCE = "mexico-border-troops.txt"  # the article make run indexes (exam
 SAMPLE_QUESTIONS = ["How many troops?", "How much does Canada's plan cost?",
                     "When was the deal announced?"]
 MAX_EXAMPLES = 3
+REFRESH_S = 10  # each open page re-reads the documents list this often (other tabs change it)
 FILE_TYPES = list(LOADERS)  # what ingest reads (index/loaders.py)
 INTRO = ("Ask about your documents. Every answer is made of sentences from them, each with a "
          "numbered source card below it; click a number to jump to its card.")
@@ -216,6 +217,15 @@ def build(qa: Assistant):
         hidden = [gr.update(visible=False)] * (MAX_EXAMPLES - len(offered))
         return documents_html(records), gr.update(choices=names, value=None), *shown, *hidden
 
+    def refresh_event():
+        """The documents table and choices again (another tab may have changed them); the
+        removal choice and the examples stay as they are."""
+        try:
+            records = qa.documents()
+        except CiteqaError as exc:
+            return f"<p class='cq-bad'>✗ {esc(str(exc))}</p>", gr.update()
+        return documents_html(records), gr.update(choices=[r.source for r in records])
+
     def upload_event(files, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
         status, added = upload(qa, files, progress)
         return (status, *docs_state(added), None)
@@ -276,6 +286,7 @@ def build(qa: Assistant):
         remove_btn.click(remove_event, chosen, [status, *state], concurrency_limit=1,
                          js=CONFIRM_REMOVE_JS)
         app.load(docs_state, None, state)
+        gr.Timer(REFRESH_S).tick(refresh_event, None, [doc_list, chosen], show_progress="hidden")
     app.queue(default_concurrency_limit=8)
     return app
 

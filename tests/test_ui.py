@@ -228,3 +228,25 @@ def test_examples_come_from_the_indexed_documents_and_a_click_asks(browser, site
     assert "What is harbour notice about?" in page.locator("#chat .cq-q").first.inner_text()
     assert "harbour-notice.txt" in answer.inner_text()
     page.close()
+
+
+def test_a_document_removed_in_one_tab_leaves_the_others_list(browser, tmp_path):
+    from assistant.ui import REFRESH_S, remove
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    shutil.copy(SAMPLE, docs / SAMPLE.name)
+    (docs / "tide-table.txt").write_text("High water at Port Quillon is at 06:12 on Monday.\n")
+    qa = Assistant.open(tmp_path / "index")
+    qa.ingest([docs])
+    server, url = start_background(qa, warm=False)
+    try:
+        other_tab = open_page(browser, url)
+        listed = other_tab.locator("#documents")
+        listed.get_by_text("tide-table.txt").wait_for()
+        assert "Removed" in remove(qa, "tide-table.txt")  # as the first tab's button does
+        listed.get_by_text("tide-table.txt").wait_for(state="detached",
+                                                      timeout=(REFRESH_S + 10) * 1000)
+        other_tab.close()
+    finally:
+        server.should_exit = True
