@@ -10,11 +10,11 @@ TORCH_INDEX ?=
 $(VENV)/.installed: pyproject.toml
 	@echo "citeqa set-up: creating $(VENV) and installing torch, then citeqa (a few minutes the first time)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install -qq --upgrade pip
 	# torch first, from TORCH_INDEX when set: plain PyPI serves the CUDA build (about 2.4 GB
 	# with its nvidia packages); TORCH_INDEX=https://download.pytorch.org/whl/cpu takes the CPU one
-	$(PY) -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install -qq torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
+	$(PY) -m pip install -qq -e '.[test]'
 	@echo "citeqa set-up: done ($(VENV)/bin/citeqa)"
 	touch $@
 

@@ -159,7 +159,7 @@ def cmd_docs(args) -> int:
         say(f"no documents in {qa.folder}")
     else:
         for d in docs:
-            say(f"{d.chunks:6d} chunks  {d.source}")
+            say(f"{d.chunks:6d} chunk{' ' if d.chunks == 1 else 's'}  {d.source}")
     return 0
 
 

@@ -162,7 +162,7 @@ def upload(qa: Assistant, files, progress=None) -> tuple[str, str | None]:
 def remove(qa: Assistant, source: str | None) -> str:
     """Remove one document from the index; a one-line HTML result."""
     if not source:
-        return "<p class='cq-muted'>Nothing removed: choose a document, then confirm.</p>"
+        return "<p class='cq-muted'>Nothing removed.</p>"
     with _write_lock:
         try:
             removed = qa.remove(source)
@@ -184,15 +184,22 @@ def title_of(head: str, source: str) -> str:
 
 def example_questions(qa: Assistant, records) -> list[str]:
     """Questions to offer: the sample's own when it is indexed, then one about each other
-    document's title."""
+    document's title, kept only when the documents answer it (an example that ends in "not
+    found" teaches nothing)."""
     names = [r.source for r in records]
     picked = SAMPLE_QUESTIONS[:MAX_EXAMPLES if names == [SAMPLE_SOURCE] else 1] \
         if SAMPLE_SOURCE in names else []
-    for name in names:
+    for name in names[:20]:
         if len(picked) >= MAX_EXAMPLES:
             break
-        if name != SAMPLE_SOURCE:
-            picked.append(f"What is {title_of(qa.view.span(name, 0, 300), name)} about?")
+        if name == SAMPLE_SOURCE:
+            continue
+        candidate = f"What is {title_of(qa.view.span(name, 0, 300), name)} about?"
+        try:
+            if not qa.ask(candidate).abstained:
+                picked.append(candidate)
+        except CiteqaError:
+            continue
     return picked
 
 
@@ -264,7 +271,7 @@ def build(qa: Assistant):
                                 file_types=FILE_TYPES, elem_id="upload", height=120)
                 gr.Markdown(f"<span class='cq-muted'>{' '.join(FILE_TYPES)} · up to "
                             f"{qa.settings.max_upload_mb} MB a file</span>")
-                status = gr.HTML(elem_id="upload-status", min_height=0)
+                status = gr.HTML(elem_id="upload-status", min_height=72)  # room for progress
                 doc_list = gr.HTML(elem_id="documents", min_height=0)
                 chosen = gr.Dropdown(label="Remove a document", choices=[], value=None,
                                      elem_id="doc-choice")

@@ -52,9 +52,11 @@ class IngestReport:
             took = max(self.seconds, 1e-6)
             size = (f"{self.bytes_read / 2**20:,.1f} MB" if self.bytes_read >= 2**20 / 10
                     else f"{self.bytes_read / 1024:,.1f} KB")
+            rate = (f" ({self.bytes_read / 2**20 / took:,.2f} MB/s)"
+                    if self.bytes_read >= 2**20 else "")
             line += (f"; {self.embedded:,} sentence{'' if self.embedded == 1 else 's'} embedded "
                      f"({self.embedded / took:,.0f}/s), {self.reused:,} reused; {size} in "
-                     f"{self.seconds:,.1f} s ({self.bytes_read / 2**20 / took:,.2f} MB/s)")
+                     f"{self.seconds:,.1f} s{rate}")
         return line
 
 

@@ -236,6 +236,6 @@ def test_repeated_and_unchanged_text_is_embedded_once(tmp_path):
     write(2)
     again = qa.ingest([docs])
     assert len(again.updated) == 100 and again.embedded == 1, again.summary()
-    assert "sentences embedded" in again.summary()
+    assert "1 sentence embedded" in again.summary()
     answer = qa.ask("How many findings did survey 3 of the glaciers of sector 0 record?")
     assert answer.citations and answer.citations[0].source == "f000.txt"
