@@ -54,9 +54,9 @@ class IngestReport:
                     else f"{self.bytes_read / 1024:,.1f} KB")
             rate = (f" ({self.bytes_read / 2**20 / took:,.2f} MB/s)"
                     if self.bytes_read >= 2**20 else "")
-            line += (f"; {self.embedded:,} sentence{'' if self.embedded == 1 else 's'} embedded "
-                     f"({self.embedded / took:,.0f}/s), {self.reused:,} reused; {size} in "
-                     f"{self.seconds:,.1f} s{rate}")
+            speed = f" ({self.embedded / took:,.0f}/s)" if self.embedded >= 100 else ""
+            line += (f"; {self.embedded:,} sentence{'' if self.embedded == 1 else 's'} embedded"
+                     f"{speed}, {self.reused:,} reused; {size} in {self.seconds:,.1f} s{rate}")
         return line
 
 
