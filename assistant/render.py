@@ -41,6 +41,7 @@ CSS = """
 .cq-ok { color: #15803d; }
 .cq-bad { color: #b91c1c; }
 footer { display: none !important; }
+#upload-status { min-height: 96px; }  /* room for the upload's progress text and bar */
 """
 
 

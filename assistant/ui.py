@@ -149,7 +149,8 @@ def upload(qa: Assistant, files, progress=None) -> tuple[str, str | None]:
 
     def step(done: int, total: int, what: str) -> None:
         if progress is not None:
-            progress((done, max(total, 1)), desc=what)
+            progress((done, max(total, 1)), desc=what,
+                     unit="sentences" if what.startswith("embedding") else "files")
 
     with _write_lock:
         try:
@@ -271,7 +272,7 @@ def build(qa: Assistant):
                                 file_types=FILE_TYPES, elem_id="upload", height=120)
                 gr.Markdown(f"<span class='cq-muted'>{' '.join(FILE_TYPES)} · up to "
                             f"{qa.settings.max_upload_mb} MB a file</span>")
-                status = gr.HTML(elem_id="upload-status", min_height=72)  # room for progress
+                status = gr.HTML(elem_id="upload-status", min_height=0)
                 doc_list = gr.HTML(elem_id="documents", min_height=0)
                 chosen = gr.Dropdown(label="Remove a document", choices=[], value=None,
                                      elem_id="doc-choice")

@@ -146,7 +146,7 @@ def test_questions_never_wait_for_an_uploads_embedding(served):
             events["embedding_last"] = time.perf_counter()
 
     class Progress:  # the shape of gradio.Progress that upload() calls
-        def __call__(self, fraction, desc=""):
+        def __call__(self, fraction, desc="", unit="steps"):
             step(*fraction, desc=desc)
 
     worker = threading.Thread(target=lambda: events.setdefault(
