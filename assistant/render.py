@@ -42,6 +42,10 @@ CSS = """
 .cq-bad { color: #b91c1c; }
 footer { display: none !important; }
 #upload-status { min-height: 96px; }  /* room for the upload's progress text and bar */
+#chat .scroll-down-button-container { display: none !important; }  /* it covered answer text */
+@media (max-width: 640px) {  /* a phone: the chat leaves room for the box and the examples */
+  #chat { height: 60vh !important; max-height: 60vh !important; }
+}
 """
 
 
