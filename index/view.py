@@ -1,11 +1,11 @@
-"""A read-only view of the indexed documents: what answerers and renderers may read (texts,
-spans, the sentences after a place, pages, the context around a citation), never writes."""
+"""A read-only view of the indexed documents: what answerers and renderers may read (spans, the
+sentences after a place, pages, the context around a citation), never writes."""
 
 from __future__ import annotations
 
 import bisect
 
-from index.docstore import DocStore, DocumentRecord
+from index.docstore import DocStore
 
 
 class DocumentView:
@@ -13,14 +13,6 @@ class DocumentView:
 
     def __init__(self, docstore: DocStore):
         self._docstore = docstore
-
-    def documents(self) -> list[DocumentRecord]:
-        """Indexed documents, by source name."""
-        return self._docstore.documents()
-
-    def text(self, source: str) -> str:
-        """A document's whole extracted text ("" when unknown)."""
-        return self._docstore.text(source)
 
     def span(self, source: str, start: int, end: int) -> str:
         """The document's text at [start, end)."""
