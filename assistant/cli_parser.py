@@ -30,18 +30,19 @@ def _llm(parser: argparse.ArgumentParser) -> None:
                        help="wait this long for the LLM, then answer extractively (default 60)")
 
 
-def _port(text: str) -> int:
-    """An argparse type: a TCP port, 1 to 65535."""
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1 to 65535)")
-    return int(text)
+def _whole(what: str, low: int, high: int):
+    """An argparse type: a whole number from ``low`` to ``high`` (usage errors exit 2)."""
+
+    def parse(text: str) -> int:
+        if not text.lstrip("-").isdigit() or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what} ({low} to {high})")
+        return int(text)
+
+    return parse
 
 
-def _top_k(text: str) -> int:
-    """An argparse type: how many chunks to search, 1 to 50 (as the HTTP API takes)."""
-    if not text.lstrip("-").isdigit() or not 1 <= int(text) <= 50:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 1 to 50")
-    return int(text)
+_port = _whole("a port", 1, 65535)
+_top_k = _whole("a number of chunks", 1, 50)  # what the HTTP API takes too
 
 
 def _gate(under: bool):

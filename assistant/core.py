@@ -136,9 +136,9 @@ class Assistant:
     # -- questions ----------------------------------------------------------------------------
     def retrieve(self, query: str, top_k: int | None = None) -> list[Passage]:
         """The best passages for ``query`` (hybrid dense + BM25)."""
-        clean_question(query, self.settings.max_question_chars)
+        query = clean_question(query, self.settings.max_question_chars)
         self._require_index()
-        hits = self.retriever.search(self.queries.run(query), top_k or self.settings.top_k)
+        hits = self.retriever.search(self.queries.build(query), top_k or self.settings.top_k)
         return [to_passage(h, self.view.page_of(h.chunk.source, h.chunk.start)) for h in hits]
 
     def ask(self, question: str, top_k: int | None = None,
@@ -157,9 +157,9 @@ class Assistant:
         """Like ``ask``, but yields the generated answer's text as it arrives (LLM mode), then
         the final Answer (its text may differ from the stream: markers are checked at the end)."""
         started = time.perf_counter()
-        clean_question(question, self.settings.max_question_chars)
+        question = clean_question(question, self.settings.max_question_chars)
         self._require_index()
-        query = self.queries.run(question, history)
+        query = self.queries.build(question, history)
         hits = self.retriever.search(query, top_k or self.settings.top_k)
         retrieved = time.perf_counter()
         evidence = self.ranker.rank(query, hits)

@@ -68,7 +68,10 @@ class QueryBuilder:
 
     def run(self, question: str, history: list | None = None) -> Query:
         """The Query for ``question`` after ``history`` (earlier turns; see assistant.history)."""
-        question = clean_question(question, self.max_chars)
+        return self.build(clean_question(question, self.max_chars), history)
+
+    def build(self, question: str, history: list | None = None) -> Query:
+        """Like ``run``, for a question clean_question already passed."""
         turns = parse_history(history or [])
         questions = [t.question for t in turns]
         warnings: list[str] = []

@@ -132,8 +132,8 @@ def private_upload_folder() -> Path:
 
 def uploaded_only(paths: list[Path]) -> bool:
     """Whether every path is a file inside the upload folder (links resolved). A client can
-    send any server path as an upload's data; Gradio's own check does not run in an app
-    mounted with mount_gradio_app, so it is made here."""
+    send any server path as an upload's data; Gradio checks it too (serve.full_app turns that
+    check on), and this handler does not rely on it."""
     folder = upload_folder()
     return all(p.resolve().is_relative_to(folder) and p.resolve().is_file() for p in paths)
 
@@ -211,6 +211,8 @@ def build(qa: Assistant):
     def ask_event(question, history, conversation):
         yield from respond(qa, question, history, conversation)
 
+    offered_for: dict[tuple, list[str]] = {}  # the example questions, by the documents indexed
+
     def docs_state(_added: str | None = None):
         """The documents table, the removal choices (nothing chosen: a removal is picked and
         confirmed each time) and the example questions drawn from the documents."""
@@ -220,7 +222,11 @@ def build(qa: Assistant):
             return (f"<p class='cq-bad'>✗ {esc(str(exc))}</p>", gr.update(choices=[], value=None),
                     *[gr.update(visible=False)] * MAX_EXAMPLES)
         names = [r.source for r in records]
-        offered = example_questions(qa, records)
+        key = tuple((r.source, r.sha256) for r in records)
+        if key not in offered_for:  # each candidate is asked once per set of documents
+            offered_for.clear()
+            offered_for[key] = example_questions(qa, records)
+        offered = offered_for[key]
         shown = [gr.update(value=q, visible=True) for q in offered]
         hidden = [gr.update(visible=False)] * (MAX_EXAMPLES - len(offered))
         return documents_html(records), gr.update(choices=names, value=None), *shown, *hidden

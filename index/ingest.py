@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -122,26 +123,21 @@ def prepare(path: Path, source: str, root: str, origin: str, sha256: str, is_new
     return Prepared(source, root, origin, sha256, loaded.text, loaded.pages, chunks, is_new)
 
 
-def gather(index, paths: list[str | Path], uploaded: bool,
-           report: IngestReport) -> list[tuple[Found, str]]:
+def gather(index, paths: list[str | Path], uploaded: bool, report: IngestReport,
+           sha_of=sha256_file) -> list[tuple[Found, str]]:
     """The files to index with their source names (index/naming.py); drops the documents
     of an ingested folder whose files have vanished."""
     found: list[Found] = []
     if uploaded:
         files = [Path(p) for p in paths]
         found = [Found.upload(f, n) for f, n in zip(files, upload_names([f.name for f in files]))]
-    for raw in [] if uploaded else paths:
-        path = Path(raw).expanduser()
-        if not path.is_dir():
-            found.append(Found.alone(path))
-            continue
-        here = [Found.in_folder(f, name, path) for f, name in find_files(path)]
-        found += here
-        origins, root = {f.origin for f in here}, str(path.resolve())
-        for doc in index.documents():
-            if is_under(doc.origin, root) and doc.origin not in origins:
-                index.drop(doc.source)
-                report.removed.append(doc.source)
+    else:
+        for raw in paths:
+            path = Path(raw).expanduser()
+            if path.is_dir():
+                found += _folder(index, path, report)
+            else:
+                found.append(Found.alone(path))
     supported = []
     for item in found:
         if item.path.suffix.lower() in LOADERS:
@@ -149,19 +145,31 @@ def gather(index, paths: list[str | Path], uploaded: bool,
         else:
             report.errors.append((item.name, f"unsupported type; supported: "
                                   f"{', '.join(sorted(LOADERS))}"))
+
     def same_content(item: Found, source: str) -> bool:
         record = index.docstore.document(source)
-        return record is not None and item.path.is_file() and \
-            record.sha256 == sha256_file(item.path)
+        return record is not None and item.path.is_file() and record.sha256 == sha_of(item.path)
 
     return assign(supported, {d.origin: d.source for d in index.documents()}, same_content)
+
+
+def _folder(index, path: Path, report: IngestReport) -> list[Found]:
+    """The supported files under a folder; its documents whose files vanished are dropped."""
+    here = [Found.in_folder(f, name, path) for f, name in find_files(path)]
+    origins, root = {f.origin for f in here}, str(path.resolve())
+    for doc in index.documents():
+        if is_under(doc.origin, root) and doc.origin not in origins:
+            index.drop(doc.source)
+            report.removed.append(doc.source)
+    return here
 
 def run(index, paths: list[str | Path], progress: Progress | None,
         uploaded: bool = False) -> IngestReport:
     """The ingest itself (index.Index.ingest holds the lock and repairs first)."""
     started = time.perf_counter()
     report = IngestReport()
-    todo = gather(index, paths, uploaded, report)
+    sha_of = lru_cache(maxsize=None)(sha256_file)  # a name taken over reads it first
+    todo = gather(index, paths, uploaded, report, sha_of)
     if todo and not index.exists:  # the tables exist (set_writer made them) before the manifest
         index.wanted_manifest(index.embedder.dimension).write(index.folder)
         crash_point("after-manifest")
@@ -176,7 +184,7 @@ def run(index, paths: list[str | Path], progress: Progress | None,
                                       if path.is_symlink() and not path.exists()
                                       else "not a regular file"))
                 continue
-            sha = sha256_file(path)
+            sha = sha_of(path)
             existing = index.docstore.document(source)
             if existing and existing.sha256 == sha:
                 if existing.origin != item.origin:  # the same document, found elsewhere
