@@ -25,7 +25,8 @@ from assistant.types import Answer, Passage
 from index import DocumentRecord, Index, IngestReport
 from index.view import DocumentView
 
-__all__ = ["NO_ANSWER", "Assistant"]
+__all__ = ["NO_ANSWER", "STAGES", "Assistant"]
+STAGES = ("queries", "retriever", "ranker", "answerer")  # what Assistant(...) takes besides settings
 
 
 class Assistant:
@@ -33,21 +34,26 @@ class Assistant:
     may be given instead (tests and other apps swap one without touching the rest)."""
 
     def __init__(self, settings: Settings, weights: Weights | None = None, *,
-                 index: Index | None = None, retriever: Retriever | None = None,
-                 ranker: EvidenceRanker | None = None, answerer: Answerer | None = None):
+                 index: Index | None = None, queries: QueryBuilder | None = None,
+                 retriever: Retriever | None = None, ranker: EvidenceRanker | None = None,
+                 answerer: Answerer | None = None):
         self.settings = settings
         self.weights = weights or Weights()
         self.index = index or Index(settings.index, settings.embed_model, settings.chroma_url,
                                     embed_backend=settings.embed_backend)
-        self._given = {"retriever": retriever, "ranker": ranker, "answerer": answerer}
+        self._given = {"queries": queries, "retriever": retriever, "ranker": ranker,
+                       "answerer": answerer}
         self._checked = False
 
     @classmethod
     def open(cls, index: str | Path | None = None, **overrides) -> Assistant:
-        """Open (or prepare to create) the index folder; nothing heavy loads yet."""
+        """Open (or prepare to create) the index folder; nothing heavy loads yet. Keywords
+        are settings (``top_k=5``, ``llm_url=…``) or stages (``retriever=…``, see __init__)."""
         if index is not None:
             overrides["index"] = str(index)
-        return cls(load_settings(**{k: v for k, v in overrides.items() if v is not None}))
+        stages = {k: overrides.pop(k) for k in STAGES if k in overrides}
+        return cls(load_settings(**{k: v for k, v in overrides.items() if v is not None}),
+                   **stages)
 
     # -- the stages (built on first use, from the index and settings) ------------------------
     @cached_property
@@ -57,8 +63,8 @@ class Assistant:
 
     @cached_property
     def queries(self) -> QueryBuilder:
-        return QueryBuilder(self.index.embedder, self.index.keyword,
-                            self.settings.max_question_chars, self.llm)
+        return self._given["queries"] or QueryBuilder(
+            self.index.embedder, self.index.keyword, self.settings.max_question_chars, self.llm)
 
     @cached_property
     def retriever(self) -> Retriever:

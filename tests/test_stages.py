@@ -62,3 +62,11 @@ def test_a_given_stage_replaces_the_built_in_one(two_docs):
     answer = qa.ask("How many troops?")
     assert all(c.source == other for c in answer.citations)
     assert two_docs.ask("How many troops?").citations[0].source == "mexico-border-troops.txt"
+
+
+def test_open_takes_a_stage_as_well_as_settings(two_docs):
+    other = next(d.source for d in two_docs.documents() if d.source != "mexico-border-troops.txt")
+    qa = Assistant.open(two_docs.settings.index, top_k=5,
+                        retriever=OneSource(two_docs.retriever, other))
+    assert qa.settings.top_k == 5
+    assert all(c.source == other for c in qa.ask("How many troops?").citations)
