@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INDEX ?= .citeqa
 TORCH_INDEX ?=
 
-.PHONY: setup run test lint eval clean
+.PHONY: setup run test lint eval fit-abstention clean
 
 $(VENV)/.installed: pyproject.toml
 	@echo "citeqa set-up: creating $(VENV) and installing torch, then citeqa (a few minutes the first time)"
@@ -48,6 +48,10 @@ COVIDQA_GATES ?= --fail-under passed=0.63 --fail-under first_citation_contains=0
 	--fail-under source_at_1=0.80 --fail-under source_mrr=0.83 --fail-over false_abstention=0.03
 
 FOLLOWUP_GATES ?= --fail-under passed=0.8 --fail-over false_abstention=0.1
+# the trust suite's test split (150 questions, a quarter unanswerable; never tuned on)
+TRUST_GATES ?= --fail-under passed=0.62 --fail-under first_citation_contains=0.70 \
+	--fail-under answer_contains=0.78 --fail-under abstention=0.10 --fail-over false_abstention=0.06 \
+	--fail-over citation_chars=400
 
 eval: setup
 	mkdir -p $(EVAL_OUT)
@@ -60,6 +64,21 @@ eval: setup
 		--out $(EVAL_OUT)/covidqa-followups.json $(FOLLOWUP_GATES)
 	$(PY) -m assistant eval evals/suites/mixed-followups.jsonl --index $(INDEX)-mixed \
 		--docs tests/data --docs examples/docs --out $(EVAL_OUT)/mixed-followups.json $(FOLLOWUP_GATES)
+	# new kinds of documents (news, wiki, a README, a PDF report, HTML pages, a folder)
+	$(PY) -m assistant eval evals/suites/trust/test.jsonl --index $(INDEX)-trust \
+		--docs evals/suites/trust/docs --out $(EVAL_OUT)/trust-test.json \
+		--report $(EVAL_OUT)/trust-test.html $(TRUST_GATES)
+
+# `make fit-abstention`: refit the "not in the documents" model (assistant/abstention.json) on
+# the suites' documents (see evals/abstention.py); the split-by-split numbers land in $(EVAL_OUT).
+fit-abstention: setup
+	mkdir -p $(EVAL_OUT)
+	$(PY) -m assistant eval evals/suites/covidqa/covidqa.squad.json --index $(INDEX)-covidqa \
+		--limit 1 --quiet >/dev/null
+	$(PY) -m assistant ingest evals/suites/trust/docs --index $(INDEX)-trust
+	$(PY) -m assistant ingest examples/docs --index $(INDEX)-sample
+	$(PY) -m evals.abstention --covid-index $(INDEX)-covidqa --trust-index $(INDEX)-trust \
+		--sample-index $(INDEX)-sample --report $(EVAL_OUT)/abstention.json
 
 clean:
 	rm -rf $(VENV) $(INDEX) .pytest_cache

@@ -32,7 +32,9 @@ DATE = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+{_YEAR})?|\d{{1,2}}\s+{_MONTH}(?:\s+{_YEAR})?|"
     rf"{_MONTH}\s+{_YEAR}|(?:in|since|by|until|during|from)\s+{_YEAR}|{_YEAR}|{_WEEKDAY}|"
     rf"(?:{_AFTER})(?!May\b){_MONTH}|"
-    rf"\d{{4}}-\d\d-\d\d|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|(?:yesterday|today|last (?:week|month|year)))\b"
+    rf"\d{{4}}-\d\d-\d\d|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|(?:yesterday|today|last (?:week|month|year))|"
+    rf"\d{{1,2}}(?:[:.]\d\d)?\s?(?:am|pm|a\.m|p\.m)(?:\s?(?:to|until|-|–)\s?\d{{1,2}}(?:[:.]\d\d)?"
+    rf"\s?(?:am|pm|a\.m|p\.m|noon))?|\d\d:\d\d)\b"
 )
 NAME = re.compile(
     r"\b(?:(?:Mr|Ms|Mrs|Dr|Prof|President|Prime Minister|Minister|Senator|Gov|Governor|General|"
@@ -48,11 +50,17 @@ REASON = re.compile(
     re.IGNORECASE,
 )
 
+# the name a byline gives ("By Helena Marsh, Coastal Courier", "Author: J. Doe")
+AUTHOR = re.compile(r"(?:\b[Bb]y|\b[Aa]uthors?:)\s+([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3})")
+
 KINDS: dict[str, re.Pattern] = {
     "quantity": QUANTITY, "date": DATE, "person": NAME, "place": PLACE, "reason": REASON,
+    "author": AUTHOR,
 }
 
 _RULES: list[tuple[re.Pattern, str]] = [
+    (re.compile(r"\bwho (?:wrote|writes|authored|penned|reported)\b|\bauthor(?:s|ed)?\b|"
+                r"\bwritten by\b|\bbyline\b", re.I), "author"),
     (re.compile(r"\bhow (?:many|much|long|far|big|large|old|often|high|tall|fast)\b|"
                 r"\b(?:what|which) (?:is the )?(?:number|amount|percentage|proportion|rate|"
                 r"size|cost|price|total|share|fraction|ratio)\b|\bwhat percent", re.I), "quantity"),
@@ -73,6 +81,10 @@ def answer_kind(question: str) -> str | None:
     return None
 
 
+# "…, said three military officials": a count of the people quoted, not an answer
+ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to|citing|quoting)\s+$", re.IGNORECASE)
+
+
 def find_answer(kind: str | None, sentence: str, anchors: list[int] | None = None,
                 avoid: Callable[[str], bool] | None = None) -> tuple[int, int] | None:
     """The span of ``sentence`` that is an answer of ``kind``, or None. Spans ``avoid`` rejects
@@ -82,8 +94,10 @@ def find_answer(kind: str | None, sentence: str, anchors: list[int] | None = Non
         return None
     spans = []
     for match in KINDS[kind].finditer(sentence):
-        group = 1 if match.re is PLACE else 0
+        group = 1 if match.re.groups else 0
         if avoid is not None and avoid(match.group(group)):
+            continue
+        if kind == "quantity" and ATTRIBUTION.search(sentence, 0, match.start()):
             continue
         spans.append((match.start(group), match.end(group)))
     if not spans:

@@ -36,8 +36,29 @@ def citations_of(chosen: list[tuple[int, Scored]], view) -> list[Citation]:
                      view.page_of(s.source, s.start)) for n, s in chosen]
 
 
+SHORT_KINDS = ("quantity", "date", "person", "place", "author")  # kinds with a phrase to show
+
+
+def short_answer(kind: str | None, citations: list[Citation]) -> str | None:
+    """The answer phrases of the citations, each with its marker ("hundreds of soldiers [1] ·
+    10,000 Mexican soldiers [2]"), when the question asks for a kind of answer that has one;
+    None otherwise."""
+    if kind not in SHORT_KINDS:
+        return None
+    parts, seen = [], set()
+    for c in citations:
+        if c.highlight is None:
+            continue
+        phrase = " ".join(c.text[c.highlight[0]:c.highlight[1]].split()).strip(" ,;:")
+        if phrase and phrase.lower() not in seen:
+            seen.add(phrase.lower())
+            parts.append(f"{defuse(phrase)} [{c.id}]")
+    return " · ".join(parts) or None
+
+
 class ExtractiveAnswerer:
-    """The chosen sentences, each followed by its marker; abstains when none was chosen."""
+    """The answer phrase when there is one, then the chosen sentences, each followed by its
+    marker; abstains when none was chosen."""
 
     def __init__(self, view):
         self.view = view
@@ -45,9 +66,13 @@ class ExtractiveAnswerer:
     def answer(self, query: Query, hits: list[Hit], evidence: Evidence) -> Iterator[str | Answer]:
         """Yield the Answer (nothing streams)."""
         citations = citations_of(list(enumerate(evidence.chosen, 1)), self.view)
+        short = short_answer(query.kind, citations)
         text = (" ".join(f"{defuse(c.text)} [{c.id}]" for c in citations) if citations
                 else NO_ANSWER)
-        yield Answer(query.question, text, citations, not citations)
+        if short:
+            text = f"{short}\n\n{text}"
+        yield Answer(query.question, text, citations, not citations,
+                     confidence=evidence.confidence, short=short)
 
 
 class LLMAnswerer:
@@ -74,6 +99,7 @@ class LLMAnswerer:
         for item in self.fallback.answer(query, hits, evidence):
             if isinstance(item, Answer):
                 item.mode, item.warnings = "extractive", warnings + item.warnings
+                item.confidence = evidence.confidence
             yield item
 
     def _generate(self, query: Query, hits: list[Hit], evidence: Evidence):
@@ -88,7 +114,8 @@ class LLMAnswerer:
                                               shown)
         timings = {"generate": (time.perf_counter() - started) * 1000}
         if draft.abstained:
-            return Answer(question, NO_ANSWER, [], True, timings, mode="llm")
+            return Answer(question, NO_ANSWER, [], True, timings, mode="llm",
+                          confidence=evidence.confidence)
         cited = cite(draft, support, evidence.ranked, self.weights, self.view)
         if not cited:
             raise LLMError("the LLM's answer cites none of the passages")
@@ -102,4 +129,4 @@ class LLMAnswerer:
                              f"{draft.unsupported} sentences of the answer match")
                             + f" no passage: marked {UNSUPPORTED}")
         return Answer(question, draft.text, citations_of(cited, self.view), False, timings,
-                      mode="llm", warnings=warnings)
+                      mode="llm", warnings=warnings, confidence=evidence.confidence)

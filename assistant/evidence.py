@@ -1,22 +1,25 @@
 """The sentence-evidence stage: every sentence of the retrieved chunks scored against the Query,
-and the ones to cite chosen (none when the documents do not answer)."""
+whether the documents answer it (assistant/abstention.py), and the sentences to cite."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assistant.abstention import AbstentionModel, describe, load_model
 from assistant.extract import Scored, Weights, blend, favour, score_sentences, select
 from assistant.query import Query
 from assistant.retrieval import Hit
+from index.textproc import terms
 
 
 @dataclass
 class Evidence:
     """What the retrieved sentences say about a question."""
 
-    ranked: list[Scored]  # every sentence, best first, as ranked for citing
+    ranked: list[Scored]  # every candidate sentence, best first, as ranked for citing
     basis: list[Scored]  # the same, scored on the query text alone: decides abstention
     chosen: list[Scored]  # the sentences to cite; [] when the documents do not answer
+    confidence: float = 0.0  # 0-1: how likely the documents answer (the abstention model)
 
     @property
     def answers(self) -> bool:
@@ -25,22 +28,36 @@ class Evidence:
 
 
 class EvidenceRanker:
-    """Scores sentences (assistant/extract.py) and chooses the citations; ``view`` (an
-    index.view.DocumentView) widens them over the sentences that follow."""
+    """Scores sentences (assistant/extract.py), decides whether they answer (the fitted
+    ``model``, abstention.json by default) and chooses the citations; ``view`` (an
+    index.view.DocumentView) gives titles and widens citations over the sentences after."""
 
-    def __init__(self, view, weights: Weights | None = None):
+    def __init__(self, view, weights: Weights | None = None,
+                 model: AbstentionModel | None = None):
         self.view = view
         self.weights = weights or Weights()
+        self.model = model or load_model()
 
     def rank(self, query: Query, hits: list[Hit]) -> Evidence:
         """The Evidence the ``hits`` hold for ``query``."""
         w = self.weights
+        sources = {h.chunk.source for h in hits}
+        titles = {s: self.view.title(s) for s in sources}
+        sections = {s: self.view.sections(s) for s in sources}
         basis = ranked = score_sentences(query.text, query.vector, hits, query.idf, w,
-                                         kind=query.kind, focus=query.question)
+                                         kind=query.kind, focus=query.question,
+                                         entities=query.entities, titles=titles, sections=sections)
         if query.expanded:  # a follow-up: the user's own words weigh most in picking sentences
             own = score_sentences(query.question, query.own_vector, hits, query.own_idf, w,
-                                  kind=query.kind, focus=query.question)
+                                  kind=query.kind, focus=query.question,
+                                  entities=query.entities, titles=titles, sections=sections)
             ranked = blend(ranked, own, w.own_words)
         if query.prefer:
             ranked = favour(ranked, set(query.prefer), w.prefer)
-        return Evidence(ranked, basis, select(query.kind, ranked, w, self.view, basis))
+        confidence = self.model.confidence(self.features(query, basis))
+        chosen = select(query.kind, ranked, w, self.view, self.model.answers(confidence))
+        return Evidence(ranked, basis, chosen, confidence)
+
+    def features(self, query: Query, basis: list[Scored]) -> dict[str, float]:
+        """What the abstention model reads (assistant/abstention.FEATURES)."""
+        return describe(terms(query.text), query.idf, query.kind, basis, self.view)

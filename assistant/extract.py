@@ -8,8 +8,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.answer_kinds import find_answer
+from assistant.entities import mentioned, words_of
 from assistant.retrieval import Hit
-from index.sentences import SENTENCE_END
+from assistant.sentence_forms import BYLINE, ITEM, SENTENCE, answers_content, forms_asked, sentence_form
 from index.textproc import WORD, stem, stopwords, terms
 from index.view import DocumentView
 
@@ -23,19 +24,14 @@ class Weights:
     phrase: float = 0.3     # share of the question's word pairs found in the sentence
     passage: float = 0.25   # the retrieval score of the chunk holding the sentence
     kind: float = 0.2       # the sentence holds an answer of the kind asked (a number, a date …)
-    fragment: float = 0.2   # penalty for a heading or fragment (no sentence ending, < 3 words)
+    fragment: float = 0.2   # penalty for a sentence of fewer than 3 content words
+    byline: float = 0.8     # "Who wrote it?": a byline naming someone is the answer
+    entity: float = 0.3     # penalty for a sentence that (with its neighbours and the document's
+    #                         title) mentions none of the names and numbers the question does
     keep_ratio: float = 0.85  # further sentences are cited when this close to the best
     max_sentences: int = 3
     widen_to: int = 400     # citations grow over the following sentences up to this many chars …
     widen_below: int = 350  # … and a sentence shorter than this gets at least the next one
-    # The documents are taken to answer when the best sentence is this close to the question,
-    min_dense: float = 0.45
-    # or one of the next best is this close and the best shares a rare word with the question,
-    near_dense: float = 0.42
-    near_lexical: float = 0.1
-    # or the best holds this share of the question's informative terms and is not far off.
-    min_lexical: float = 0.8
-    floor_dense: float = 0.2
     # Follow-ups: sentences are scored on the question with its borrowed topic and on the
     # user's own words, mixed with this share for the latter (measured on the follow-up suites:
     # 0.5-0.9 all lift COVID-QA follow-ups from 50 % to 75-83 % with the sample suite unchanged),
@@ -56,20 +52,32 @@ class Scored:
     dense: float
     lexical: float
     highlight: tuple[int, int] | None
+    coverage: float = 0.0  # undamped IDF share of the question's terms in the sentence …
+    coverage_near: float = 0.0  # … and in it with its neighbours
+    grounded: float = 1.0  # share of the question's names and numbers its passage mentions …
+    grounded_near: float = 1.0  # … and it with its neighbours
+    pairs: float = 0.0  # share of the question's word pairs it holds
+    form: str = SENTENCE  # see sentence_forms
 
 
 INFORMATIVE_IDF = 4.0  # question terms worth this much IDF make lexical evidence count fully
 
 
-def lexical_coverage(question_terms: list[str], sentence_terms: set[str],
-                     idf: dict[str, float]) -> float:
-    """Share of the question's IDF weight found in the sentence, damped when the question's
-    terms are common in the corpus (then matching them says little)."""
+def coverage(question_terms: list[str], sentence_terms: set[str], idf: dict[str, float]) -> float:
+    """Share of the question's IDF weight found in the sentence."""
     total = sum(idf.get(t, 0.0) for t in set(question_terms))
     if total <= 0:
         return 0.0
-    covered = sum(idf.get(t, 0.0) for t in set(question_terms) if t in sentence_terms) / total
-    return covered * (1.0 - math.exp(-total / INFORMATIVE_IDF))
+    return sum(idf.get(t, 0.0) for t in set(question_terms) if t in sentence_terms) / total
+
+
+def lexical_coverage(question_terms: list[str], sentence_terms: set[str],
+                     idf: dict[str, float]) -> float:
+    """``coverage``, damped when the question's terms are common in the corpus (then matching
+    them says little)."""
+    total = sum(idf.get(t, 0.0) for t in set(question_terms))
+    return (coverage(question_terms, sentence_terms, idf)
+            * (1.0 - math.exp(-total / INFORMATIVE_IDF)))
 
 
 def term_positions(text: str, question_terms: set[str]) -> list[int]:
@@ -81,16 +89,25 @@ def term_positions(text: str, question_terms: set[str]) -> list[int]:
 
 def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
                     idf: dict[str, float], weights: Weights, kind: str | None = None,
-                    focus: str | None = None) -> list[Scored]:
-    """Every sentence of the hits, scored, best first (a sentence in two chunks counts once);
-    ``kind`` is the kind of answer wanted (see cues.answer_kind); answer phrases are sought
-    near the words of ``focus`` (the user's own question when ``question`` was expanded with
-    the conversation's topic)."""
+                    focus: str | None = None, entities: list[str] | None = None,
+                    titles: dict[str, str] | None = None,
+                    sections: dict | None = None) -> list[Scored]:
+    """Every sentence of the hits that may answer, scored, best first (a sentence in two chunks
+    counts once); ``kind`` is the kind of answer wanted (see answer_kinds.answer_kind); answer
+    phrases are sought near the words of ``focus`` (the user's own question when ``question``
+    was expanded with the conversation's topic). A sentence that mentions none of the
+    ``entities`` (question_entities of the question), nor does its passage or its document's
+    title (``titles``, by source) or section heading (``sections``: by source, a function from
+    an offset to its heading, see DocumentView.sections), ranks lower. Headings are left out,
+    and bylines, credits and reference entries unless the question is about them
+    (sentence_forms.forms_asked)."""
     q_terms = terms(question)
     q_pairs = set(zip(q_terms, q_terms[1:]))
     focus_terms = set(terms(focus)) if focus else set(q_terms)
     top = max((h.score for h in hits), default=1.0) or 1.0
     best: dict[tuple[str, int, int], Scored] = {}
+    titles, sections = titles or {}, sections or {}
+    allowed = forms_asked(focus or question, kind)
 
     def avoid(span_text: str) -> bool:  # an "answer" made of the question's own words
         return bool(set(terms(span_text)) & focus_terms) and not any(c.isdigit() for c in span_text)
@@ -100,20 +117,40 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
         passage = hit.score / top
         dense = (chunk.vectors.astype(np.float32) @ query_vector
                  if chunk.vectors is not None else np.zeros(len(chunk.sentences)))
-        for (a, b), d in zip(chunk.sentences, dense):
+        texts = [chunk.text[a - chunk.start:b - chunk.start] for a, b in chunk.sentences]
+        context_words = words_of(chunk.text) | words_of(titles.get(chunk.source, ""))
+        section_of = sections.get(chunk.source, lambda offset: "")
+        for i, ((a, b), d) in enumerate(zip(chunk.sentences, dense)):
+            text = texts[i]
+            heading = section_of(a)
+            form = sentence_form(text, heading)
+            if form not in allowed:
+                continue
             key = (chunk.source, a, b)
-            text = chunk.text[a - chunk.start:b - chunk.start]
             s_terms = terms(text)
-            lex = lexical_coverage(q_terms, set(s_terms), idf)
+            # a list item or table row is read with its section's heading ("Opening hours")
+            read_terms = s_terms + terms(heading) if form == ITEM and heading else s_terms
+            near_text = " ".join(texts[max(0, i - 1):i + 2])
+            cov = coverage(q_terms, set(read_terms), idf)
+            cov_near = coverage(q_terms, set(terms(near_text)), idf)
+            grounded = (mentioned(entities, context_words | words_of(heading))
+                        if entities else 1.0)
+            lex = lexical_coverage(q_terms, set(read_terms), idf)
             pairs = len(q_pairs & set(zip(s_terms, s_terms[1:]))) / len(q_pairs) if q_pairs else 0
             span = find_answer(kind, text, term_positions(text, focus_terms), avoid)
             score = (weights.dense * float(d) + weights.lexical * lex + weights.phrase * pairs
-                     + weights.passage * passage + (weights.kind if span else 0.0))
-            if len(set(s_terms)) < 3 or not text.endswith(SENTENCE_END):
-                score -= weights.fragment  # titles, headings, bylines: rarely an answer
+                     + weights.passage * passage + (weights.kind if span else 0.0)
+                     - weights.entity * (1.0 - grounded))
+            if form == BYLINE and span:
+                score += weights.byline
+            if form == SENTENCE and len(set(s_terms)) < 3:
+                score -= weights.fragment  # "Yes, it is." rarely answers
             if key in best and best[key].score >= score:
                 continue
-            best[key] = Scored(chunk.source, a, b, text, score, float(d), lex, span)
+            near = (mentioned(entities, words_of(near_text) | words_of(heading))
+                    if entities else 1.0)
+            best[key] = Scored(chunk.source, a, b, text, score, float(d), lex, span, cov,
+                               cov_near, grounded, near, pairs, form)
     return sorted(best.values(), key=lambda s: s.score, reverse=True)
 
 
@@ -132,45 +169,50 @@ def favour(scored: list[Scored], sources: set[str], boost: float) -> list[Scored
     return sorted(raised, key=lambda s: s.score, reverse=True)
 
 
-def supported(scored: list[Scored], weights: Weights) -> bool:
-    """Whether the best sentences bear on the question enough to answer from them (thresholds
-    calibrated on answerable, off-topic and held-out questions; see README)."""
-    best = scored[0]
-    near = max(s.dense for s in scored[:5])
-    return (best.dense >= weights.min_dense
-            or (near >= weights.near_dense and best.lexical >= weights.near_lexical)
-            or (best.lexical >= weights.min_lexical and best.dense >= weights.floor_dense))
-
-
-def widen(s: Scored, kind: str | None, weights: Weights, view: DocumentView) -> Scored:
+def widen(s: Scored, kind: str | None, weights: Weights, view: DocumentView,
+          stop: int | None = None) -> Scored:
     """Cite the sentences after the best one too (up to ``widen_to`` characters, at least one
     when the sentence is short), unless the question names a kind of answer this sentence
-    holds: answers often follow the sentence that restates the question."""
-    if kind and s.highlight:
+    holds or it is a list item: answers often follow the sentence that restates the question.
+    Widening ends at a heading, byline or credit, and before ``stop`` (another citation)."""
+    if (kind and s.highlight) or s.form == ITEM:  # a list item or table row stands alone
         return s
     end = s.end
     for i, next_end in enumerate(view.sentence_ends_after(s.source, s.end)):
-        if next_end - s.start <= weights.widen_to or (i == 0 and end - s.start < weights.widen_below):
-            end = next_end
-        else:
+        if stop is not None and next_end > stop:
             break
+        if not (next_end - s.start <= weights.widen_to
+                or (i == 0 and end - s.start < weights.widen_below)):
+            break
+        if not answers_content(sentence_form(view.span(s.source, end, next_end))):
+            break
+        end = next_end
     if end == s.end:
         return s
-    return replace(s, end=end, text=view.span(s.source, s.start, end))
+    text = view.span(s.source, s.start, end)
+    highlight = s.highlight
+    if kind and highlight is None:  # the answer may be in a sentence the citation took in
+        found = find_answer(kind, text[len(s.text):])
+        if found:
+            highlight = (found[0] + len(s.text), found[1] + len(s.text))
+    return replace(s, end=end, text=text, highlight=highlight)
 
 
 def select(kind: str | None, scored: list[Scored], weights: Weights, view: DocumentView,
-           evidence: list[Scored] | None = None) -> list[Scored]:
-    """The best sentence and those close enough to it; [] when the evidence (``scored``, or
-    the scoring given as ``evidence`` when ``scored`` was re-ranked) is too weak."""
-    if not scored or not supported(evidence or scored, weights):
+           answers: bool = True) -> list[Scored]:
+    """The best sentence and those close enough to it, none repeating another; [] when the
+    documents do not ``answers`` the question (assistant/abstention.py decides)."""
+    if not scored or not answers:
         return []
     best = scored[0].score
-    chosen = [widen(scored[0], kind, weights, view)]
-    for s in scored[1:]:
+    chosen: list[Scored] = []
+    for s in scored:
         if len(chosen) >= weights.max_sentences or s.score < best * weights.keep_ratio:
             break
         if any(s.source == c.source and s.start < c.end and c.start < s.end for c in chosen):
+            continue  # already cited (a citation widened over it)
+        if any(s.text == c.text for c in chosen):  # the same words twice in the documents
             continue
-        chosen.append(widen(s, kind, weights, view))
+        later = [c.start for c in chosen if c.source == s.source and c.start >= s.end]
+        chosen.append(widen(s, kind, weights, view, min(later) if later else None))
     return chosen

@@ -10,6 +10,7 @@ import numpy as np
 
 from assistant.answer_kinds import answer_kind
 from assistant.conversation import Resolved, is_follow_up, resolve
+from assistant.entities import question_entities
 from assistant.errors import EmptyQuestionError, LLMError
 from assistant.history import parse_history
 from assistant.llm_prompts import condense_prompt
@@ -46,6 +47,7 @@ class Query:
     prefer: list[str] | None = None  # sources a follow-up stays with
     own_vector: np.ndarray | None = None  # of ``question``, when ``text`` differs from it
     own_idf: dict[str, float] | None = None
+    entities: list[str] = field(default_factory=list)  # names and numbers the question uses
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -81,7 +83,7 @@ class QueryBuilder:
         prefer = turns[-1].sources if turns and is_follow_up(question) else None
         query = Query(question, resolved, resolved.kind or answer_kind(question),
                       self.embedder.embed_query(text), self.keyword.idf(terms(text)),
-                      prefer or None, warnings=warnings)
+                      prefer or None, entities=question_entities(text), warnings=warnings)
         if query.expanded:  # a follow-up: the user's own words weigh most in picking sentences
             query.own_vector = self.embedder.embed_query(question)
             query.own_idf = self.keyword.idf(terms(question))

@@ -12,6 +12,7 @@ MARKER = re.compile(r" ?\[(\d+)\]")
 
 CSS = """
 .cq-answer p { margin: 0 0 .5em 0; }
+.cq-short { font-size: 1.08em; }
 .cq-cite { font-weight: 700; color: var(--color-accent) !important; text-decoration: none;
   padding: 0 .1em; white-space: nowrap; }
 .cq-cards { display: flex; flex-direction: column; gap: .5em; margin-top: .6em; }
@@ -131,14 +132,19 @@ def answer_html(answer: Answer, turn: int, view=None) -> str:
             return esc(match.group(0))
         return f" <a class='cq-cite' href='#src-{turn}-{n}' title='source {n}'>[{n}]</a>"
 
-    parts, pos = [], 0
-    for match in MARKER.finditer(answer.text):
-        parts.append(esc(answer.text[pos:match.start()]))
-        parts.append(link(match))
-        pos = match.end()
-    parts.append(esc(answer.text[pos:]))
+    def linked(text: str) -> str:
+        parts, pos = [], 0
+        for match in MARKER.finditer(text):
+            parts.append(esc(text[pos:match.start()]))
+            parts.append(link(match))
+            pos = match.end()
+        parts.append(esc(text[pos:]))
+        return "".join(parts)
+
+    short = getattr(answer, "short", None)
+    lead = f"<p class='cq-short'><strong>{linked(short)}</strong></p>" if short else ""
     cards = "".join(card(c, turn, view) for c in answer.citations)
-    return (f"{notes}<div class='cq-answer'><p>{''.join(parts)}</p>"
+    return (f"{notes}<div class='cq-answer'>{lead}<p>{linked(answer.body)}</p>"
             f"<div class='cq-cards'>{cards}</div></div>")
 
 

@@ -60,11 +60,22 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     mode: str | None = None  # "llm" or "extractive" when an LLM is configured; None otherwise
     warnings: list[str] = field(default_factory=list)
+    confidence: float | None = None  # 0-1: how likely the documents answer (abstention model)
+    short: str | None = None  # the answer phrase(s) with markers, when the question asks for one
+
+    @property
+    def body(self) -> str:
+        """The answer's text after its short answer (the supporting sentences)."""
+        if self.short and self.text.startswith(self.short):
+            return self.text[len(self.short):].lstrip()
+        return self.text
 
     def to_dict(self) -> dict:
         """The ``ask --json`` object; ``mode`` and ``warnings`` appear only when an LLM is
         configured or something went wrong, so the extractive shape stays as it was."""
-        data = {"question": self.question, "answer": self.text, "abstained": self.abstained,
+        data = {"question": self.question, "answer": self.text, "short": self.short,
+                "abstained": self.abstained,
+                "confidence": None if self.confidence is None else round(self.confidence, 4),
                 "citations": [c.to_dict() for c in self.citations],
                 "timings_ms": {k: round(v, 1) for k, v in self.timings.items()}}
         if self.mode:

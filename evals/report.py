@@ -151,6 +151,55 @@ def _comparison_section(comparison: dict | None, old_name: str) -> str:
             f"</p><ul>{regressed}</ul>")
 
 
+def tradeoff(rows: list[dict], steps: int = 50) -> list[tuple[float, float, float]]:
+    """(threshold, false abstention, abstention on unanswerable) as the abstention threshold
+    moves from 0 to 1, from each case's ``confidence``; [] unless the suite has answerable and
+    unanswerable cases with confidences."""
+    scored = [r for r in rows if r.get("confidence") is not None]
+    yes = [r["confidence"] for r in scored if r["answerable"]]
+    no = [r["confidence"] for r in scored if not r["answerable"]]
+    if not yes or not no:
+        return []
+    return [(t, sum(c < t for c in yes) / len(yes), sum(c < t for c in no) / len(no))
+            for t in (i / steps for i in range(steps + 1))]
+
+
+def tradeoff_plot(rows: list[dict], width: int = 420, height: int = 300) -> str:
+    """An inline SVG: abstention on unanswerable questions against answerable ones refused,
+    as the threshold moves (the run's own threshold is the point where the rates now stand)."""
+    curve = tradeoff(rows)
+    if not curve:
+        return ""
+    pad = 40
+    w, h = width - 2 * pad, height - 2 * pad
+
+    def xy(fa: float, ab: float) -> str:
+        return f"{pad + fa * w:.1f},{pad + (1 - ab) * h:.1f}"
+
+    points = " ".join(xy(fa, ab) for _, fa, ab in curve)
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    now_fa = sum(r["abstained"] for r in answerable) / len(answerable)
+    now_ab = sum(r["abstained"] for r in unanswerable) / len(unanswerable)
+    ticks = "".join(
+        f'<text x="{pad + v * w:.0f}" y="{height - pad + 16}" font-size="11" text-anchor="middle">'
+        f'{v:.0%}</text><text x="{pad - 6}" y="{pad + (1 - v) * h + 4:.0f}" font-size="11" '
+        f'text-anchor="end">{v:.0%}</text>' for v in (0, 0.25, 0.5, 0.75, 1))
+    cx, cy = xy(now_fa, now_ab).split(",")
+    return (f'<h2>Abstention trade-off</h2><p class="small">As the abstention threshold moves: '
+            f'unanswerable questions abstained (up) against answerable questions refused (right), '
+            f'from each answer\'s confidence. The dot is this run ({now_ab:.1%} abstained, '
+            f'{now_fa:.1%} refused).</p>'
+            f'<svg width="{width}" height="{height}" role="img" aria-label="abstention trade-off">'
+            f'<rect x="{pad}" y="{pad}" width="{w}" height="{h}" fill="#fafbfd" stroke="#ccd"/>'
+            f'{ticks}<polyline fill="none" stroke="#3b6fd8" stroke-width="2" points="{points}"/>'
+            f'<circle cx="{cx}" cy="{cy}" r="5" fill="#d9534f"/>'
+            f'<text x="{pad + w / 2}" y="{height - 6}" font-size="12" text-anchor="middle">'
+            f'answerable refused</text><text x="12" y="{pad + h / 2}" font-size="12" '
+            f'text-anchor="middle" transform="rotate(-90 12 {pad + h / 2})">unanswerable '
+            f'abstained</text></svg>')
+
+
 def render_report(name: str, summary: dict, rows: list[dict], comparison: dict | None = None,
                   old_name: str = "", gate_failures: list[str] | None = None) -> str:
     """The whole report as one HTML string (no external assets)."""
@@ -168,7 +217,7 @@ def render_report(name: str, summary: dict, rows: list[dict], comparison: dict |
         f'failed · {escape(time.strftime("%Y-%m-%d %H:%M"))} · {escape(note)}</p>{gates}'
         f'<h2>Summary</h2><div class="grid">{cards}</div>'
         f'<h2>Metrics</h2>{metric_bars(summary)}'
-        f'<h2>Latency per question</h2>{latency_histogram(latencies)}'
+        f'<h2>Latency per question</h2>{latency_histogram(latencies)}{tradeoff_plot(rows)}'
         f'{_source_section(rows)}{_comparison_section(comparison, old_name)}'
         f'<h2>Questions (failures first)</h2><table class="cases"><colgroup><col style="width:7%">'
         f'<col style="width:5%"><col style="width:22%"><col style="width:28%"><col style="width:33%">'

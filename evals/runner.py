@@ -40,6 +40,8 @@ def score_turn(turn, result: dict, latency_ms: float) -> dict:
     row = {"question": turn.question, "expected": turn.answers, "answerable": turn.answerable,
            "answer": result.get("answer", ""), "abstained": bool(result.get("abstained")),
            "citations": citations, "latency_ms": round(latency_ms, 2)}
+    if result.get("confidence") is not None:
+        row["confidence"] = result["confidence"]
     if turn.source:
         row["source"] = turn.source
     if turn.answerable:

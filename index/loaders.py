@@ -53,7 +53,7 @@ def load_text(path: Path) -> Loaded:
 
 
 _BLOCKS = frozenset((
-    "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
+    "p", "div", "br", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
     "header", "footer", "blockquote", "pre", "table", "ul", "ol", "dd", "dt", "dl", "main",
     "nav", "aside", "figure", "figcaption", "hr", "title", "details", "summary", "form",
 ))
@@ -68,25 +68,48 @@ class _TextParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.hidden: list[str] = []  # open hidden elements (their text is skipped)
+        self.title: list[str] = []  # the <title>'s text
+        self.meta: dict[str, str] = {}  # <meta name=… content=…> (author, date …)
+        self.in_title = False
 
     def handle_starttag(self, tag, attrs):
+        if tag == "title":
+            self.in_title = True
+        elif tag == "meta":
+            self._meta(attrs)
         if tag in _HIDDEN:
             self.hidden.append(tag)
         elif tag in _BLOCKS:
             self.parts.append("\n\n")
+        elif tag == "li":  # a list item stays one: a line of its own, marked as in markdown
+            self.parts.append("\n\n- ")
+        elif tag in ("td", "th"):  # a table row stays one line, cells split by bars
+            self.parts.append(" | ")
+
+    def _meta(self, attrs):
+        values = {k.lower(): (v or "") for k, v in attrs}
+        name = (values.get("name") or values.get("property") or "").lower()
+        if name and values.get("content", "").strip() and len(self.meta) < 50:
+            self.meta.setdefault(name, " ".join(values["content"].split())[:200])
 
     def handle_endtag(self, tag):
+        if tag == "title":
+            self.in_title = False
         if self.hidden and tag in _HIDDEN:
             if tag in self.hidden:  # close it and whatever was left open inside
                 del self.hidden[len(self.hidden) - 1 - self.hidden[::-1].index(tag):]
-        elif tag in _BLOCKS:
+        elif tag in _BLOCKS or tag == "li":
             self.parts.append("\n\n")
 
     def handle_startendtag(self, tag, attrs):
+        if tag == "meta":
+            self._meta(attrs)
         if tag in _BLOCKS:
             self.parts.append("\n\n")
 
     def handle_data(self, data):
+        if self.in_title and len(self.title) < 100:
+            self.title.append(data)
         if not self.hidden:
             self.parts.append(data)
 
@@ -97,7 +120,21 @@ def load_html(path: Path) -> Loaded:
     parser.feed(_decode(path.read_bytes(), path.name))
     parser.close()
     text = re.sub(r"[ \t\xa0]+", " ", "".join(parser.parts))
-    return Loaded(_clean("\n".join(line.strip() for line in text.split("\n"))))
+    body = _clean("\n".join(line.strip() for line in text.split("\n")))
+    title = " ".join("".join(parser.title).split())[:300]
+    author = parser.meta.get("author") or parser.meta.get("article:author", "")
+    return Loaded(_clean("\n\n".join(_header(title, author, body) + [body])))
+
+
+def _header(title: str, author: str, body: str) -> list[str]:
+    """Lines that put a document's title and author (from metadata) at its top, unless its
+    text already begins with them."""
+    lines = []
+    if title and not body[:len(title) + 200].count(title):
+        lines.append(title)
+    if author and author not in body[:2000]:
+        lines.append(f"By {author}")
+    return lines
 
 
 def load_pdf(path: Path) -> Loaded:
@@ -127,7 +164,21 @@ def load_pdf(path: Path) -> Loaded:
         raise LoadError(f"{path.name}: not a readable PDF ({exc})") from None
     except Exception as exc:  # pypdf raises many types on damaged files
         raise LoadError(f"{path.name}: not a readable PDF ({type(exc).__name__})") from None
+    header = _header(*_pdf_title_author(reader), "\n\n".join(parts[:2]))
+    if header:  # the metadata's title and author, ahead of page 1
+        head = "\n\n".join(header) + "\n\n"
+        parts[0] = head + parts[0]
+        pages = [0] + [p + len(head) for p in pages[1:]]
     return Loaded("\n\n".join(parts), pages)
+
+
+def _pdf_title_author(reader) -> tuple[str, str]:
+    try:
+        meta = reader.metadata or {}
+        title, author = meta.get("/Title") or "", meta.get("/Author") or ""
+    except Exception:  # damaged metadata: the text is still worth indexing
+        return "", ""
+    return " ".join(str(title).split())[:300], " ".join(str(author).split())[:200]
 
 
 DOCX_XML_BYTES = 100 * 1024 * 1024  # word/document.xml unpacked: a zip bomb stops here

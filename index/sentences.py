@@ -8,6 +8,8 @@ from functools import lru_cache
 
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n")
 SENTENCE_END = tuple(".!?:;\"”’)]")
+# a line that starts a unit of its own: a list item, a markdown heading or a table row
+_UNIT_START = re.compile(r"[ \t]*(?:[-*+•▪]\s|\d{1,3}[.)]\s|#{1,6}\s|\|)")
 
 
 NLTK_DATA = os.path.join(os.path.dirname(__file__), "nltk_data")  # punkt_tab/english, shipped
@@ -35,9 +37,10 @@ def _lines(text: str, start: int, end: int):
         if nl < 0:
             break
         line = text[pos:nl].strip()
-        # A short line (a title, a byline) or one that ends a sentence closes the segment;
-        # a long line without an ending is a hard wrap inside a sentence.
-        if len(line) < 40 or line.endswith(SENTENCE_END):
+        # A short line (a title, a byline), one that ends a sentence or one before a list item,
+        # heading or table row closes the segment; any other long line is a hard wrap.
+        if (len(line) < 40 or line.endswith(SENTENCE_END) or line.startswith("|")
+                or _UNIT_START.match(text, nl + 1, end)):
             yield seg_start, nl
             seg_start = nl + 1
         pos = nl + 1

@@ -29,8 +29,16 @@ def test_ask_json_contract(cli_index):
     done = citeqa("ask", "How many troops?", "--json", "--index", str(cli_index))
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert set(data) == {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert set(data) == {"question", "answer", "short", "abstained", "confidence", "citations",
+                         "timings_ms"}
     assert data["question"] == "How many troops?" and data["abstained"] is False
+    assert 0 < data["confidence"] <= 1
+    # the short answer leads the answer, each phrase with the marker of the citation it is in
+    assert data["answer"].startswith(data["short"])
+    texts = {c["id"]: c["text"] for c in data["citations"]}
+    for part in data["short"].split(" · "):
+        phrase, marker = part.rsplit(" [", 1)
+        assert phrase in texts[int(marker.rstrip("]"))]
     document = SAMPLE.read_text(encoding="utf-8")
     for c in data["citations"]:
         assert {"id", "source", "text", "start", "end", "score"} <= set(c)

@@ -62,11 +62,11 @@ def test_a_documents_bracketed_number_is_no_marker(hostile_index):
     answer = Assistant.open(hostile_index).ask("How tall is the lighthouse on Skerra?")
     cited = answer.citations[0]
     assert "[1]." in cited.text  # the citation quotes the document exactly
-    assert "tall (1)." in answer.text and answer.text.count("[1]") == 1
+    assert "tall (1)." in answer.body and answer.body.count("[1]") == 1
     from assistant.render import answer_html
 
-    html = answer_html(answer, 1)
-    assert html.count("href='#src-1-1'") + html.count('href="#src-1-1"') == 1
+    html = answer_html(answer, 1)  # links: the short answer's marker and the sentence's, no more
+    assert html.count("href='#src-1-1'") + html.count('href="#src-1-1"') == answer.text.count("[1]")
 
 
 def test_escape_codes_in_skipped_file_names(tmp_path, capsys):

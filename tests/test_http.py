@@ -39,7 +39,8 @@ def base(sample_qa: Assistant):
 def test_ask_returns_the_ask_json_contract(base):
     status, data = call(f"{base}/api/ask", {"question": "How many troops?"})
     assert status == 200
-    assert set(data) == {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert set(data) == {"question", "answer", "short", "abstained", "confidence", "citations",
+                         "timings_ms"}
     assert data["abstained"] is False and data["question"] == "How many troops?"
     assert any("10,000" in c["text"] for c in data["citations"])
     first = data["citations"][0]

@@ -1,0 +1,82 @@
+"""What kind of line of a document a sentence is: a sentence proper, a list item or table row
+(answerable units), or a heading, byline, photo credit or reference entry (context, or the
+answer only to a question about it)."""
+
+from __future__ import annotations
+
+import re
+
+from index.sentences import SENTENCE_END
+
+SENTENCE, ITEM, HEADING, BYLINE, CREDIT, REFERENCE = (
+    "sentence", "item", "heading", "byline", "credit", "reference")
+
+HEADING_WORDS = 16  # a line this short without a sentence ending is a title or heading
+_ITEM = re.compile(r"^(?:[-*+•▪–]\s+|\d{1,3}[.)]\s+|\|)")
+_LABELLED = re.compile(r"^[A-Z][\w’' /&-]{0,40}:\s+\S")  # "Saturday: 7 am to 2 pm"
+LABELLED_CHARS = 120  # longer, or ending as a sentence: "CONCLUSION: These results …" is prose
+_HEADING = re.compile(r"^#{1,6}\s")
+_BYLINE = re.compile(r"^(?:by|written by|words by|authors?:|reported by|story by)\s+\S|"
+                     r"^(?:an? )?[\w -]{0,40}\b[Bb]y\s+[A-Z]", re.I)
+_CREDIT = re.compile(
+    r"^(?:photo(?:graph)?s?|image|picture|illustration|credit|caption|source|figure|fig\.|table)"
+    r"\s*(?:\d+[.:]\s|[:(—–-]|by\b)|\b(?:photo|image)\s*(?:credit)?\s*:\s|/\s*(?:getty|reuters|ap|afp)\b",
+    re.I)
+_REFERENCE = re.compile(
+    r"^\[\d+\]\s|^\d{1,3}\.\s+[A-Z][\w'-]+,?\s+(?:[A-Z]\.|[A-Z][a-z]+,)|"
+    r"^[A-Z][\w'-]+,\s+[A-Z]\.(?:\s?[A-Z]\.)*[,\s]|\bdoi:|doi\.org/|\bpp\.\s*\d|"
+    r"\b(?:19|20)\d\d\s*[;,]\s*\d+\s*[(:]|\b\d+\s*\(\d+\)\s*:\s*\d+|"
+    r"\b(?:Springer|Elsevier|Wiley|University Press|Publishing)\b.*\b(?:19|20)\d\d\b")
+
+
+# the heading of a list of sources: everything under it is a reference entry
+REFERENCE_SECTION = re.compile(r"^\W*(?:\d+\.?\s*)?(?:references|bibliography|sources|works cited|"
+                               r"literature|further reading|notes and references|citations)\W*$",
+                               re.IGNORECASE)
+
+
+def sentence_form(text: str, heading: str = "") -> str:
+    """The form of one sentence's text (see the module's docstring), standing under
+    ``heading``."""
+    line = text.strip()
+    if heading and REFERENCE_SECTION.match(heading):
+        return REFERENCE
+    if _HEADING.match(line):
+        return HEADING
+    if _BYLINE.match(line) and len(line) < 120 and not line.endswith("."):
+        return BYLINE
+    if _CREDIT.search(line) and len(line) < 300:
+        return CREDIT
+    if _REFERENCE.search(line):
+        return REFERENCE
+    if _ITEM.match(line) or (_LABELLED.match(line) and len(line) < LABELLED_CHARS
+                                 and not line.endswith(".")):
+        return ITEM
+    if not line.endswith(SENTENCE_END) and len(line.split()) <= HEADING_WORDS:
+        return HEADING
+    return SENTENCE
+
+
+# the forms a question may be about, by the words it uses
+_ASKS_FOR = (
+    (CREDIT, re.compile(r"\b(?:photo\w*|picture|image|illustration|caption|credit\w*|figure|"
+                        r"table|copyright)\b", re.I)),
+    (REFERENCE, re.compile(r"\b(?:references?|cites?|cited|citations?|bibliography|journal|"
+                           r"publish\w*)\b", re.I)),
+)
+
+
+def answers_content(form: str) -> bool:
+    """Whether a sentence of this form may answer a question about the document's content."""
+    return form in (SENTENCE, ITEM)
+
+
+def forms_asked(question: str, kind: str | None) -> frozenset[str]:
+    """The forms that may answer ``question``: sentences and list items, and bylines for "who
+    wrote it?", credits for a question about a photo or figure, reference entries for one about
+    references."""
+    forms = {SENTENCE, ITEM}
+    if kind == "author":
+        forms.add(BYLINE)
+    forms.update(form for form, words in _ASKS_FOR if words.search(question))
+    return frozenset(forms)
