@@ -8,17 +8,19 @@ import re
 from index.textproc import stem, stopwords
 
 TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d")
+CONTRACTION = re.compile(r"'(?:s|d|ll|re|ve|m|t)$")  # "Canada's", "I'd"
 APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
 # capitalised words that start questions or name nothing
-_NOT_NAMES = frozenset(("i", "list", "name", "tell", "give", "describe", "explain", "define",
-                        "compare", "summarize", "summarise", "according", "please", "show"))
+_NOT_NAMES = frozenset(("i", "dr", "mr", "mrs", "ms", "prof", "list", "name", "tell", "give",
+                        "describe", "explain", "define", "compare", "summarize", "summarise",
+                        "according", "please", "show"))
 
 
 def fold(word: str) -> str:
-    """A word as compared: lower case, one apostrophe, no possessive, digits without commas."""
+    """A word as compared: lower case, one apostrophe, no possessive or contraction, digits
+    without commas."""
     word = word.translate(APOSTROPHES).lower()
-    if word.endswith("'s"):
-        word = word[:-2]
+    word = CONTRACTION.sub("", word)
     word = word.strip("'.-")
     if word[:1].isdigit():
         word = word.replace(",", "")

@@ -59,6 +59,8 @@ def sentence_form(text: str, heading: str = "") -> str:
 
 # the forms a question may be about, by the words it uses
 _ASKS_FOR = (
+    (BYLINE, re.compile(r"\b(?:newspapers?|paper|publications?|publisher|outlet|magazine|"
+                        r"reporter|correspondent|byline)\b", re.I)),
     (CREDIT, re.compile(r"\b(?:photo\w*|picture|image|illustration|caption|credit\w*|figure|"
                         r"table|copyright)\b", re.I)),
     (REFERENCE, re.compile(r"\b(?:references?|cites?|cited|citations?|bibliography|journal|"
@@ -73,8 +75,8 @@ def answers_content(form: str) -> bool:
 
 def forms_asked(question: str, kind: str | None) -> frozenset[str]:
     """The forms that may answer ``question``: sentences and list items, and bylines for "who
-    wrote it?", credits for a question about a photo or figure, reference entries for one about
-    references."""
+    wrote it?" or "which newspaper?", credits for a question about a photo or figure,
+    reference entries for one about references."""
     forms = {SENTENCE, ITEM}
     if kind == "author":
         forms.add(BYLINE)

@@ -9,7 +9,8 @@ from functools import lru_cache
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n")
 SENTENCE_END = tuple(".!?:;\"”’)]")
 # a line that starts a unit of its own: a list item, a markdown heading or a table row
-_UNIT_START = re.compile(r"[ \t]*(?:[-*+•▪]\s|\d{1,3}[.)]\s|#{1,6}\s|\|)")
+_UNIT_START = re.compile(r"[ \t]*(?:[-*+•▪]\s|\d{1,3}[.)]\s|#{1,6}\s|\||(?:By|Photo|Photograph|Image|"
+                         r"Credit|Source|Caption)\b)")
 
 
 NLTK_DATA = os.path.join(os.path.dirname(__file__), "nltk_data")  # punkt_tab/english, shipped
