@@ -109,15 +109,16 @@ class Conversation:
         self.turns.append({"question": answer.question,
                            "sources": list(dict.fromkeys(c.source for c in answer.citations))})
 
-    def ask(self, question: str, top_k: int | None = None):
+    def ask(self, question: str, top_k: int | None = None, mode: str | None = None):
         """Answer ``question`` in the light of the conversation so far; remember it."""
-        answer = self.assistant.ask(question, top_k=top_k, history=self.turns)
+        answer = self.assistant.ask(question, top_k=top_k, history=self.turns, mode=mode)
         self._remember(answer)
         return answer
 
-    def ask_stream(self, question: str, top_k: int | None = None):
+    def ask_stream(self, question: str, top_k: int | None = None, mode: str | None = None):
         """Like ``ask``, streaming the generated text first (see Assistant.ask_stream)."""
-        for item in self.assistant.ask_stream(question, top_k=top_k, history=self.turns):
+        for item in self.assistant.ask_stream(question, top_k=top_k, history=self.turns,
+                                              mode=mode):
             if not isinstance(item, str):
                 self._remember(item)
             yield item

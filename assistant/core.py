@@ -78,11 +78,15 @@ class Assistant:
     def answerer(self) -> Answerer:
         if self._given["answerer"]:
             return self._given["answerer"]
-        extractive = ExtractiveAnswerer(self.view)
         if self.llm is None:
-            return extractive
+            return self.extractive
         return LLMAnswerer(self.llm, self.view, self.index.embedder, self.index.keyword,
-                           self.settings.llm_passages, self.weights, fallback=extractive)
+                           self.settings.llm_passages, self.weights, fallback=self.extractive)
+
+    @cached_property
+    def extractive(self) -> Answerer:
+        """The extractive answerer (what ``mode="extractive"`` asks for in LLM mode)."""
+        return ExtractiveAnswerer(self.view)
 
     @cached_property
     def llm(self):
@@ -155,20 +159,23 @@ class Assistant:
         return [to_passage(h, self.view.page_of(h.chunk.source, h.chunk.start)) for h in hits]
 
     def ask(self, question: str, top_k: int | None = None,
-            history: list | None = None) -> Answer:
+            history: list | None = None, mode: str | None = None) -> Answer:
         """Answer with the best-supported sentences (or, in LLM mode, a generated answer whose
         every sentence cites a retrieved passage); abstain when the documents do not say.
         ``history`` holds the conversation's earlier turns, for follow-ups: questions, or
-        {"question", "sources"} objects (a follow-up then stays with the sources cited)."""
-        for item in self.ask_stream(question, top_k, history):
+        {"question", "sources"} objects (a follow-up then stays with the sources cited).
+        ``mode="extractive"`` answers with the documents' sentences even in LLM mode."""
+        for item in self.ask_stream(question, top_k, history, mode):
             if isinstance(item, Answer):
                 return item
         raise AssertionError("ask_stream ended without an answer")  # pragma: no cover
 
     def ask_stream(self, question: str, top_k: int | None = None,
-                   history: list | None = None) -> Iterator[str | Answer]:
+                   history: list | None = None, mode: str | None = None) -> Iterator[str | Answer]:
         """Like ``ask``, but yields the generated answer's text as it arrives (LLM mode), then
         the final Answer (its text may differ from the stream: markers are checked at the end)."""
+        if mode not in (None, "llm", "extractive"):
+            raise CiteqaError(f"unknown answer mode {mode!r}: use 'llm' or 'extractive'")
         started = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
         self._require_index()
@@ -176,8 +183,9 @@ class Assistant:
         hits = self.retriever.search(query, top_k or self.settings.top_k)
         retrieved = time.perf_counter()
         evidence = self.ranker.rank(query, hits)
+        answerer = self.extractive if mode == "extractive" else self.answerer
         answer = None
-        for item in self.answerer.answer(query, hits, evidence):
+        for item in answerer.answer(query, hits, evidence):
             if isinstance(item, Answer):
                 answer = item
             else:
@@ -188,6 +196,8 @@ class Assistant:
             timings["answer"] = (done - retrieved) * 1000
         timings["total"] = (done - started) * 1000
         answer.timings, answer.warnings = timings, query.warnings + answer.warnings
+        if mode == "extractive" and self.settings.llm_url:
+            answer.mode = "extractive"
         yield answer
 
     def chat(self, history: list | None = None) -> Conversation:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -42,6 +43,8 @@ def score_turn(turn, result: dict, latency_ms: float) -> dict:
            "citations": citations, "latency_ms": round(latency_ms, 2)}
     if result.get("confidence") is not None:
         row["confidence"] = result["confidence"]
+    if result.get("mode"):  # LLM mode: how the answer was made and what its checks found
+        row.update(llm_checks(result))
     if turn.source:
         row["source"] = turn.source
     if turn.answerable:
@@ -57,6 +60,25 @@ def score_turn(turn, result: dict, latency_ms: float) -> dict:
                                      for ctx in turn.contexts)
     hit = row.get("any_citation_contains") or row.get("context_hit")
     row["passed"] = row["abstained"] if not turn.answerable else bool(hit) and not row["abstained"]
+    return row
+
+
+MOVED = re.compile(r"moved (\d+) citations?")
+
+
+def llm_checks(result: dict) -> dict:
+    """An LLM-mode answer's mode, sentences, sentences marked unsupported and markers moved."""
+    answer, warnings = result.get("answer", ""), result.get("warnings", [])
+    row = {"mode": result["mode"],
+           "fell_back": result["mode"] == "extractive"
+           and any("extractive answer instead" in w for w in warnings)}
+    if result["mode"] == "llm" and not result.get("abstained"):
+        from index.sentences import split_sentences
+
+        spans = split_sentences(answer)
+        row["sentences"] = len(spans)
+        row["unsupported"] = sum("[?]" in answer[a:b] for a, b in spans)
+        row["moved"] = sum(int(m.group(1)) for w in warnings for m in MOVED.finditer(w))
     return row
 
 
@@ -88,6 +110,19 @@ def summarize(rows: list[dict]) -> dict:
         "latency_p50_ms": round(percentile(latencies, 50), 1),
         "latency_p95_ms": round(percentile(latencies, 95), 1),
     }
+    llm = [r for r in rows if "mode" in r]
+    if llm:  # LLM mode
+        generated = [r for r in llm if "sentences" in r]
+        sentences = sum(r["sentences"] for r in generated)
+        first = [r["first_token_ms"] for r in rows if "first_token_ms" in r]
+        summary.update({
+            "generated": round(len(generated) / len(llm), 4),
+            "fell_back": _mean(llm, "fell_back"),
+            "unsupported_sentences": round(sum(r["unsupported"] for r in generated) / sentences, 4)
+            if sentences else None,
+            "markers_moved": sum(r["moved"] for r in generated),
+            "first_token_p50_ms": round(percentile(first, 50), 1) if first else None,
+        })
     return {k: v for k, v in summary.items() if v is not None}
 
 
@@ -119,6 +154,21 @@ def ingest_suite_documents(system: System, suite: Suite, folder: Path, progress:
         bar.close()
 
 
+def _ask(system, question: str, top_k: int | None, history: list) -> tuple[Any, float | None]:
+    """The answer, and when its first generated text arrived (streaming systems in LLM mode)."""
+    kwargs = {"top_k": top_k, **({"history": history} if history else {})}
+    stream = getattr(system, "ask_stream", None)
+    if stream is None:
+        return system.ask(question, **kwargs), None
+    first = None
+    for item in stream(question, **kwargs):
+        if isinstance(item, str):
+            first = first or time.perf_counter()
+        else:
+            return item, first
+    raise RuntimeError("ask_stream ended without an answer")
+
+
 def evaluate(system: System, cases: list[Case], top_k: int | None = None,
              progress: bool = True) -> list[dict]:
     """Ask every turn of every case; one result row per case (its last turn's metrics).
@@ -132,11 +182,11 @@ def evaluate(system: System, cases: list[Case], top_k: int | None = None,
         turn_rows, history = [], []
         for turn in case.turns:
             started = time.perf_counter()
-            if history:
-                result = system.ask(turn.question, top_k=top_k, history=history).to_dict()
-            else:
-                result = system.ask(turn.question, top_k=top_k).to_dict()
+            answer, first = _ask(system, turn.question, top_k, history)
+            result = answer.to_dict()
             turn_rows.append(score_turn(turn, result, (time.perf_counter() - started) * 1000))
+            if first is not None:
+                turn_rows[-1]["first_token_ms"] = round((first - started) * 1000, 1)
             history.append({"question": turn.question,
                             "sources": [c["source"] for c in result.get("citations", [])]})
         row = {"id": case.id, **turn_rows[-1]}

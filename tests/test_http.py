@@ -68,12 +68,18 @@ def test_ask_top_k_and_abstention(base):
     ({"question": "x" * 5000}, "limit"),
     ({"question": "How many?", "history": "troops"}, '"history"'),
     ({"question": "How many?", "history": [42]}, '"history"'),
+    ({"question": "How many troops?", "mode": "poetry"}, '"mode"'),
 ])
 def test_bad_ask_requests_get_400_with_an_error(base, body, words):
     status, data = call(f"{base}/api/ask", body, {"Content-Type": "application/json"})
     assert status == 400
     assert set(data) == {"error"} and words in data["error"]
     assert "Traceback" not in data["error"]
+
+
+def test_ask_in_extractive_mode(base):
+    status, data = call(f"{base}/api/ask", {"question": "How many troops?", "mode": "extractive"})
+    assert status == 200 and not data["abstained"] and data["citations"]
 
 
 def test_ask_with_history_answers_the_follow_up(base):

@@ -99,3 +99,11 @@ def test_an_unknown_model_file_is_refused_before_loading(tmp_path):
         from assistant.local_llm import start
 
         start(str(bad))
+
+
+def test_extractive_answers_can_be_asked_for_per_question(local_qa):
+    answer = local_qa.ask("How much does Canada's plan cost?", mode="extractive")
+    assert answer.mode == "extractive" and not answer.warnings
+    assert "$1.3 billion" in answer.citations[0].text
+    with pytest.raises(CiteqaError, match="unknown answer mode"):
+        local_qa.ask("How many troops?", mode="poetry")
