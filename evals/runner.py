@@ -122,6 +122,7 @@ def summarize(rows: list[dict]) -> dict:
             if sentences else None,
             "markers_moved": sum(r["moved"] for r in generated),
             "first_token_p50_ms": round(percentile(first, 50), 1) if first else None,
+            "citations_exact": _mean(llm, "citations_exact"),
         })
     return {k: v for k, v in summary.items() if v is not None}
 
@@ -185,6 +186,11 @@ def evaluate(system: System, cases: list[Case], top_k: int | None = None,
             answer, first = _ask(system, turn.question, top_k, history)
             result = answer.to_dict()
             turn_rows.append(score_turn(turn, result, (time.perf_counter() - started) * 1000))
+            view = getattr(system, "view", None)
+            if view is not None and result.get("citations"):  # each quotes its document exactly
+                turn_rows[-1]["citations_exact"] = all(
+                    view.span(c["source"], c["start"], c["end"]) == c["text"]
+                    for c in result["citations"])
             if first is not None:
                 turn_rows[-1]["first_token_ms"] = round((first - started) * 1000, 1)
             history.append({"question": turn.question,

@@ -193,3 +193,23 @@ def test_cli_bad_gate_is_a_usage_error(argv, capsys):
         main(["eval", "suite.jsonl", *argv])
     assert exc.value.code == 2
     assert "gate" in capsys.readouterr().err
+
+
+def test_llm_mode_checks_are_counted_per_answer_and_summed():
+    from evals.runner import llm_checks, summarize
+
+    generated = llm_checks({"mode": "llm", "answer": "Mexico sent troops [1]. They rode north "
+                            "[?]. Canada pays $1.3 billion [2].",
+                            "warnings": ["moved 2 citations to the passages that support them"]})
+    assert generated == {"mode": "llm", "fell_back": False, "sentences": 3, "unsupported": 1,
+                         "moved": 2}
+    fallback = llm_checks({"mode": "extractive", "answer": "x", "warnings": [
+        "the LLM timed out; showing the extractive answer instead"]})
+    assert fallback == {"mode": "extractive", "fell_back": True}
+    base = {"answerable": True, "abstained": False, "citations": [], "latency_ms": 5.0}
+    rows = [{**base, **generated, "first_token_ms": 900.0, "citations_exact": True},
+            {**base, **fallback, "citations_exact": True}]
+    summary = summarize(rows)
+    assert summary["generated"] == 0.5 and summary["fell_back"] == 0.5
+    assert summary["unsupported_sentences"] == round(1 / 3, 4) and summary["markers_moved"] == 2
+    assert summary["first_token_p50_ms"] == 900.0 and summary["citations_exact"] == 1.0
