@@ -45,6 +45,8 @@ def score_turn(turn, result: dict, latency_ms: float) -> dict:
         row["confidence"] = result["confidence"]
     if result.get("mode"):  # LLM mode: how the answer was made and what its checks found
         row.update(llm_checks(result))
+    if result.get("warnings"):
+        row["warnings"] = result["warnings"]
     if turn.source:
         row["source"] = turn.source
     if turn.answerable:
