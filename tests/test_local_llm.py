@@ -6,6 +6,10 @@ passage, and whatever the model does, an answer comes back (generated or the ext
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -14,7 +18,7 @@ from assistant.cli import main
 from assistant.errors import CiteqaError
 from assistant.local_llm import BUNDLED_SHA256, bundled_model
 from index.hashing import sha256_file
-from tests.conftest import SAMPLE, SAMPLE_DIR
+from tests.conftest import ROOT, SAMPLE, SAMPLE_DIR
 
 QUESTIONS = ["How much does Canada's plan cost?", "How many troops?",
              "Who is the Mexico-based security analyst?"]
@@ -22,10 +26,14 @@ QUESTIONS = ["How much does Canada's plan cost?", "How many troops?",
 
 @pytest.fixture(scope="module")
 def local_qa(tmp_path_factory):
+    """One in-process server for the module (stopped when the test process exits)."""
     qa = Assistant.open(tmp_path_factory.mktemp("local-llm") / "index", llm_url="local")
     qa.ingest([SAMPLE_DIR])
-    yield qa
-    qa.local_server.stop()
+    return qa
+
+
+SERVE = ("import sys, time\nfrom assistant import local_llm\ns = local_llm.start()\n"
+         "print(s.url, s.api_key, flush=True)\ntime.sleep(600)\n")
 
 
 def test_the_bundled_model_is_found_and_checked():
@@ -67,15 +75,32 @@ def test_the_server_is_loopback_only_and_needs_its_key(local_qa):
     assert refused.value.code == 401
 
 
-def test_the_server_gone_gives_the_extractive_answer_with_one_warning(tmp_path):
-    qa = Assistant.open(tmp_path / "index", llm_url="local", llm_timeout=20)
-    qa.ingest([SAMPLE_DIR])
-    qa.llm  # noqa: B018 - starts the server
-    qa.local_server.stop()
-    answer = qa.ask("How much does Canada's plan cost?")
-    assert answer.mode == "extractive" and not answer.abstained
-    assert "$1.3 billion" in answer.citations[0].text
-    assert len(answer.warnings) == 1 and "extractive answer instead" in answer.warnings[0]
+def test_the_server_killed_mid_answer_gives_the_extractive_answer_with_one_warning(local_qa):
+    """A llama.cpp server in another process, killed (SIGKILL) while its reply streams, then
+    asked again while it is gone."""
+    server = subprocess.Popen([sys.executable, "-c", SERVE], cwd=ROOT, stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        url, key = server.stdout.readline().split()
+        qa = Assistant.open(local_qa.folder, llm_url=url, llm_model="smollm2", llm_api_key=key,
+                            llm_timeout=60)
+        streamed, cut = [], None
+        for item in qa.ask_stream("How much does Canada's plan cost?"):
+            if isinstance(item, str):
+                streamed.append(item)
+                if len(streamed) == 2:  # mid-answer
+                    os.kill(server.pid, signal.SIGKILL)
+                    server.wait(timeout=30)
+            else:
+                cut = item
+        assert len(streamed) >= 2, "the reply was streaming when the server was killed"
+        gone = qa.ask("How much does Canada's plan cost?")
+    finally:
+        server.kill()
+    for answer in (cut, gone):
+        assert answer.mode == "extractive" and not answer.abstained
+        assert "$1.3 billion" in answer.citations[0].text
+        assert len(answer.warnings) == 1 and "extractive answer instead" in answer.warnings[0]
 
 
 def test_a_missing_gguf_is_one_line(local_qa, tmp_path, capsys):
@@ -85,11 +110,14 @@ def test_a_missing_gguf_is_one_line(local_qa, tmp_path, capsys):
     assert err.count("\n") == 0 and "no GGUF model at" in err
 
 
-def test_cli_json_in_local_mode(local_qa, capsys):
-    assert main(["ask", "How much does Canada's plan cost?", "--index", str(local_qa.folder),
-                 "--llm-url", "local", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
+def test_cli_json_in_local_mode_and_the_process_ends(local_qa):
+    done = subprocess.run([sys.executable, "-m", "assistant", "ask", "How much does Canada's "
+                           "plan cost?", "--index", str(local_qa.folder), "--llm-url", "local",
+                           "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
     assert data["mode"] in ("llm", "extractive") and data["citations"]
+    assert done.stderr == ""  # llama.cpp's own log lines are kept quiet
 
 
 def test_an_unknown_model_file_is_refused_before_loading(tmp_path):
