@@ -51,7 +51,8 @@ REASON = re.compile(
 )
 
 # the name a byline gives ("By Helena Marsh, Coastal Courier", "Author: J. Doe")
-AUTHOR = re.compile(r"(?:\b[Bb]y|\b[Aa]uthors?:)\s+([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3})")
+AUTHOR = re.compile(r"(?:\b[Bb]y|\b[Aa]uthors?:)\s+([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3})|"
+                    r"^([A-Z][\w'’.-]+(?:\s[A-Z][\w'’.-]+){1,2})\s*[|·•]\s*(?:\w+\s)?\d")
 
 KINDS: dict[str, re.Pattern] = {
     "quantity": QUANTITY, "date": DATE, "person": NAME, "place": PLACE, "reason": REASON,
@@ -94,7 +95,7 @@ def find_answer(kind: str | None, sentence: str, anchors: list[int] | None = Non
         return None
     spans = []
     for match in KINDS[kind].finditer(sentence):
-        group = 1 if match.re.groups else 0
+        group = next((g for g in range(1, match.re.groups + 1) if match.group(g)), 0)
         if avoid is not None and avoid(match.group(group)):
             continue
         if kind == "quantity" and ATTRIBUTION.search(sentence, 0, match.start()):

@@ -52,10 +52,12 @@ def cmd_ingest(args) -> int:
 
 def _print_answer(answer, streamed: str = "") -> None:
     """The answer (unless it was streamed as is), its sources, and any warning."""
+    if streamed:
+        say()  # ends the streamed line before anything else is printed
     for warning in answer.warnings:
         say(f"citeqa: warning: {warning}", file=sys.stderr)
-    if streamed:
-        say()
+    if streamed and " ".join(streamed.split()) != " ".join(answer.text.split()):
+        say("checked against the passages:")
     if " ".join(streamed.split()) != " ".join(answer.text.split()):
         say(answer.text)
     for c in answer.citations:

@@ -8,6 +8,7 @@ import re
 from index.textproc import stem, stopwords
 
 TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d")
+DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")  # initials: "U.S.", "U.K."
 CONTRACTION = re.compile(r"'(?:s|d|ll|re|ve|m|t)$")  # "Canada's", "I'd"
 APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
 # capitalised words that start questions or name nothing
@@ -31,9 +32,12 @@ def fold(word: str) -> str:
 
 def question_entities(question: str) -> list[str]:
     """The folded words of ``question`` that name something: numbers, words written with a
-    capital (not the first word, unless it is an acronym or the like), in order, once each."""
+    capital (not the first word, unless it is an acronym or the like), in order, once each. A
+    run of two or more names also answers to its initials: "united|us", "states|us"."""
     found: list[str] = []
+    runs: list[list[int]] = []  # positions in ``found`` of consecutive capitalised names
     stops = stopwords()
+    previous = -2
     for i, match in enumerate(TOKEN.finditer(question)):
         word = match.group()
         folded = fold(word)
@@ -45,8 +49,20 @@ def question_entities(question: str) -> list[str]:
             named = any(c.isupper() for c in word[1:]) or any(c.isdigit() for c in word)
         else:
             named = word[0].isupper()
-        if named and folded not in found:
-            found.append(folded)
+        if not named or folded in found:
+            continue
+        found.append(folded)
+        if word[0].isupper() and not word.isupper():
+            if previous == i - 1 and runs:
+                runs[-1].append(len(found) - 1)
+            else:
+                runs.append([len(found) - 1])
+            previous = i
+    for run in runs:
+        if len(run) >= 2:
+            initials = "".join(found[k][0] for k in run)
+            for k in run:
+                found[k] = f"{found[k]}|{initials}"
     return found
 
 
@@ -86,20 +102,25 @@ def one_edit(a: str, b: str) -> bool:
 
 
 def words_of(text: str) -> set[str]:
-    """The folded words of a passage, and the parts of its hyphenated ones ("MERS-CoV" is
-    also "mers")."""
+    """The folded words of a passage, the parts of its hyphenated ones ("MERS-CoV" is also
+    "mers") and its dotted initials without dots."""
     words = {fold(m.group()) for m in TOKEN.finditer(text)}
-    return words | {part for w in words if "-" in w for part in w.split("-") if part}
+    dotted = {m.group().replace(".", "").lower() for m in DOTTED.finditer(text)}  # "U.S." = "us"
+    return words | {part for w in words if "-" in w for part in w.split("-") if part} | dotted
 
 
 def mentioned(entities: list[str], words: set[str]) -> float:
-    """Share of ``entities`` the passage (its ``words_of``) mentions; 1.0 when there are none."""
+    """Share of ``entities`` (question_entities) the passage (its ``words_of``) mentions; 1.0
+    when there are none."""
     if not entities:
         return 1.0
     hits = 0
     for entity in entities:
-        if entity in words or (not entity[:1].isdigit()
-                               and any(_related(entity, w) for w in words
-                                       if w[:2] == entity[:2])):
+        if any(_mentions(form, words) for form in entity.split("|")):
             hits += 1
     return hits / len(entities)
+
+
+def _mentions(entity: str, words: set[str]) -> bool:
+    return entity in words or (not entity[:1].isdigit()
+                               and any(_related(entity, w) for w in words if w[:2] == entity[:2]))

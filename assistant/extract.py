@@ -141,8 +141,8 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
             score = (weights.dense * float(d) + weights.lexical * lex + weights.phrase * pairs
                      + weights.passage * passage + (weights.kind if span else 0.0)
                      - weights.entity * (1.0 - grounded))
-            if form == BYLINE and span:
-                score += weights.byline
+            if form == BYLINE and span:  # as much as its document is what the question is about
+                score += weights.byline * passage
             if form == SENTENCE and len(set(s_terms)) < 3:
                 score -= weights.fragment  # "Yes, it is." rarely answers
             if key in best and best[key].score >= score:

@@ -17,7 +17,9 @@ _LABELLED = re.compile(r"^[A-Z][\w’' /&-]{0,40}:\s+\S")  # "Saturday: 7 am to 
 LABELLED_CHARS = 120  # longer, or ending as a sentence: "CONCLUSION: These results …" is prose
 _HEADING = re.compile(r"^#{1,6}\s")
 _BYLINE = re.compile(r"^(?:by|written by|words by|authors?:|reported by|story by)\s+\S|"
-                     r"^(?:an? )?[\w -]{0,40}\b[Bb]y\s+[A-Z]", re.I)
+                     r"^(?:an? )?[\w -]{0,40}\b[Bb]y\s+[A-Z]|"
+                     r"^[A-Z][\w'’.-]+(?:\s[A-Z][\w'’.-]+){1,2}\s*[|·•]\s*(?:\w+\s)?\d", re.I)
+# "Jeff Charles | February 05, 2025": a name, a bar, a date
 _CREDIT = re.compile(
     r"^(?:photo(?:graph)?s?|image|picture|illustration|credit|caption|source|figure|fig\.|table)"
     r"\s*(?:\d+[.:]\s|[:(—–-]|by\b)|\b(?:photo|image)\s*(?:credit)?\s*:\s|/\s*(?:getty|reuters|ap|afp)\b",

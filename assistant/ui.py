@@ -256,7 +256,7 @@ def build(qa: Assistant):
 
     with gr.Blocks(title="citeqa") as app:
         intro = INTRO if not qa.settings.llm_url else INTRO_LLM.format(
-            model=qa.settings.llm_model or "the LLM")
+            model=qa.settings.llm_model or "The LLM")
         gr.Markdown(f"## citeqa — answers that cite their sentences\n{intro}")
         conversation = gr.State(None)
         with gr.Row(equal_height=False):

@@ -98,7 +98,7 @@ class Swapper:
         """The question with one of its entities (else its rarest-looking word) replaced."""
         from assistant.entities import question_entities
 
-        entities = set(question_entities(question))
+        entities = {e.split("|")[0] for e in question_entities(question)}  # not its initials
         gold = self.doc_words.get(source or "", set())
         spots = [m for m in self.token.finditer(question) if self.fold(m.group()) in entities]
         if not spots:  # nothing to swap: no on-topic twin of this question

@@ -122,6 +122,9 @@ def test_question_entities_are_names_and_numbers_not_question_words():
     ("Brennford", "the Port of Velsmouth", 0.0),
     ("1,300", "more than 1300 dockworkers", 1.0),
     ("1,300", "more than 1,800 dockworkers", 0.0),
+    ("the United States", "the first U.S. case", 1.0),  # a run of names answers to its initials
+    ("the United States", "the first US case", 1.0),
+    ("the United States", "the first case in Ohio", 0.0),
 ])
 def test_mentions_match_forms_of_a_name(entity, passage, share):
     entities = question_entities(f"What about {entity}?")
@@ -265,3 +268,14 @@ def test_fit_part_stores_what_the_runtime_reads():
     part = fit_part(examples, ("dense",))
     model = AbstentionModel.from_dict({"topic": part, "presence": part, "threshold": 0.25})
     assert model.confidence({"dense": 0.9}) > 0.5 > model.confidence({"dense": 0.1})
+
+
+def test_a_name_bar_date_line_is_a_byline_and_answers_who_wrote_it(sample_qa):
+    assert sentence_form("Jeff Charles \xa0|\xa0 February 05, 2025 1:45 PM") == BYLINE
+    answer = sample_qa.ask("Who wrote the article?")
+    assert answer.short == "Jeff Charles [1]"
+
+
+def test_a_byline_never_answers_for_another_document(trust_qa):
+    answer = trust_qa.ask("Who wrote the piece about the Skerrow Point lighthouse?")
+    assert not any("Helena Marsh" in c.text for c in answer.citations)
