@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -65,12 +64,13 @@ def describe(question_terms: list[str], idf: dict[str, float], kind: str | None,
         item=float(best.form == ITEM), score=best.score,
         margin=best.score - basis[1].score if len(basis) > 1 else 1.0,
     )
-    before, after, full = view.context(best.source, best.start, best.end, CONTEXT_CHARS)
-    near = set(terms(before + best.text + after))
+    near = set(terms(view.span(best.source, max(0, best.start - CONTEXT_CHARS),
+                               best.end + CONTEXT_CHARS)))
     known = [t for t in set(question_terms) if idf.get(t, 0.0) > 0]
     if known:
         feats["rarest_found"] = float(max(known, key=lambda t: idf[t]) in near)
-    counts, title = document_terms(best.source, full, view)
+    outline = view.outline(best.source)
+    counts, title = outline.term_counts, set(terms(outline.title))
     asked = {t for t in set(question_terms) if counts[t] < TOPIC_COUNT and t not in title}
     feats["asked_none"] = float(not asked)
     feats["asked_near"] = len(asked & near) / len(asked) if asked else 1.0
@@ -78,20 +78,6 @@ def describe(question_terms: list[str], idf: dict[str, float], kind: str | None,
     feats["asked_best"] = (max(len(asked & set(terms(s.text))) for s in top) / len(asked)
                            if asked else 1.0)
     return feats
-
-
-_DOCUMENT_TERMS: dict[tuple[str, int], tuple[Counter, set[str]]] = {}
-
-
-def document_terms(source: str, text: str, view) -> tuple[Counter, set[str]]:
-    """How often each term occurs in a document, and its title's terms (kept for the last
-    documents asked about)."""
-    key = (source, hash(text))
-    if key not in _DOCUMENT_TERMS:
-        if len(_DOCUMENT_TERMS) >= 256:
-            _DOCUMENT_TERMS.clear()
-        _DOCUMENT_TERMS[key] = (Counter(terms(text)), set(terms(view.title(source))))
-    return _DOCUMENT_TERMS[key]
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ class Assistant:
         self._given = {"queries": queries, "retriever": retriever, "ranker": ranker,
                        "answerer": answerer}
         self._checked = False
+        self.local_server = None  # the llama.cpp server of llm_url "local", once started
 
     @classmethod
     def open(cls, index: str | Path | None = None, **overrides) -> Assistant:

@@ -39,7 +39,8 @@ def by_the_byline(query: Query, basis: list[Scored], hits: list[Hit]) -> bool:
 class EvidenceRanker:
     """Scores sentences (assistant/extract.py), decides whether they answer (the fitted
     ``model``, abstention.json by default) and chooses the citations; ``view`` (an
-    index.view.DocumentView) gives titles and widens citations over the sentences after."""
+    index.view.DocumentView) gives outlines (titles, headings, term counts) and widens
+    citations over the sentences after."""
 
     def __init__(self, view, weights: Weights | None = None,
                  model: AbstentionModel | None = None):
@@ -50,16 +51,14 @@ class EvidenceRanker:
     def rank(self, query: Query, hits: list[Hit]) -> Evidence:
         """The Evidence the ``hits`` hold for ``query``."""
         w = self.weights
-        sources = {h.chunk.source for h in hits}
-        titles = {s: self.view.title(s) for s in sources}
-        sections = {s: self.view.sections(s) for s in sources}
+        outlines = {s: self.view.outline(s) for s in {h.chunk.source for h in hits}}
         basis = ranked = score_sentences(query.text, query.vector, hits, query.idf, w,
                                          kind=query.kind, focus=query.question,
-                                         entities=query.entities, titles=titles, sections=sections)
+                                         entities=query.entities, outlines=outlines)
         if query.expanded:  # a follow-up: the user's own words weigh most in picking sentences
             own = score_sentences(query.question, query.own_vector, hits, query.own_idf, w,
                                   kind=query.kind, focus=query.question,
-                                  entities=query.entities, titles=titles, sections=sections)
+                                  entities=query.entities, outlines=outlines)
             ranked = blend(ranked, own, w.own_words)
         if query.prefer:
             ranked = favour(ranked, set(query.prefer), w.prefer)

@@ -12,7 +12,7 @@ from assistant.entities import mentioned, words_of
 from assistant.retrieval import Hit
 from assistant.sentence_forms import BYLINE, ITEM, SENTENCE, answers_content, forms_asked, sentence_form
 from index.textproc import WORD, stem, stopwords, terms
-from index.view import DocumentView
+from index.view import DocumentView, Outline
 
 
 @dataclass(frozen=True)
@@ -90,52 +90,56 @@ def term_positions(text: str, question_terms: set[str]) -> list[int]:
 def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
                     idf: dict[str, float], weights: Weights, kind: str | None = None,
                     focus: str | None = None, entities: list[str] | None = None,
-                    titles: dict[str, str] | None = None,
-                    sections: dict | None = None) -> list[Scored]:
+                    outlines: dict[str, Outline] | None = None) -> list[Scored]:
     """Every sentence of the hits that may answer, scored, best first (a sentence in two chunks
     counts once); ``kind`` is the kind of answer wanted (see answer_kinds.answer_kind); answer
     phrases are sought near the words of ``focus`` (the user's own question when ``question``
     was expanded with the conversation's topic). A sentence that mentions none of the
-    ``entities`` (question_entities of the question), nor does its passage or its document's
-    title (``titles``, by source) or section heading (``sections``: by source, a function from
-    an offset to its heading, see DocumentView.sections), ranks lower. Headings are left out,
-    and bylines, credits and reference entries unless the question is about them
-    (sentence_forms.forms_asked)."""
+    ``entities`` (question_entities of the question), nor does its passage, its document's
+    title or its section heading (``outlines``: index.view.Outline by source), ranks lower.
+    Headings are left out, and bylines, credits and reference entries unless the question is
+    about them (sentence_forms.forms_asked)."""
     q_terms = terms(question)
     q_pairs = set(zip(q_terms, q_terms[1:]))
     focus_terms = set(terms(focus)) if focus else set(q_terms)
     top = max((h.score for h in hits), default=1.0) or 1.0
     best: dict[tuple[str, int, int], Scored] = {}
-    titles, sections = titles or {}, sections or {}
+    outlines = outlines or {}
     allowed = forms_asked(focus or question, kind)
+    heading_words: dict[str, set[str]] = {}
 
     def avoid(span_text: str) -> bool:  # an "answer" made of the question's own words
         return bool(set(terms(span_text)) & focus_terms) and not any(c.isdigit() for c in span_text)
+
+    def grounding(words: set[str]) -> float:
+        return mentioned(entities, words) if entities else 1.0
 
     for hit in hits:
         chunk = hit.chunk
         passage = hit.score / top
         dense = (chunk.vectors.astype(np.float32) @ query_vector
                  if chunk.vectors is not None else np.zeros(len(chunk.sentences)))
+        outline = outlines.get(chunk.source)
         texts = [chunk.text[a - chunk.start:b - chunk.start] for a, b in chunk.sentences]
-        context_words = words_of(chunk.text) | words_of(titles.get(chunk.source, ""))
-        section_of = sections.get(chunk.source, lambda offset: "")
+        sentence_terms = [terms(t) for t in texts]
+        sentence_words = [words_of(t) for t in texts]
+        chunk_words = set().union(*sentence_words) | words_of(outline.title if outline else "")
         for i, ((a, b), d) in enumerate(zip(chunk.sentences, dense)):
-            text = texts[i]
-            heading = section_of(a)
+            text, s_terms = texts[i], sentence_terms[i]
+            heading = outline.heading_of(a) if outline else ""
             form = sentence_form(text, heading)
             if form not in allowed:
                 continue
+            if heading not in heading_words:
+                heading_words[heading] = words_of(heading)
             key = (chunk.source, a, b)
-            s_terms = terms(text)
             # a list item or table row is read with its section's heading ("Opening hours")
-            read_terms = s_terms + terms(heading) if form == ITEM and heading else s_terms
-            near_text = " ".join(texts[max(0, i - 1):i + 2])
-            cov = coverage(q_terms, set(read_terms), idf)
-            cov_near = coverage(q_terms, set(terms(near_text)), idf)
-            grounded = (mentioned(entities, context_words | words_of(heading))
-                        if entities else 1.0)
-            lex = lexical_coverage(q_terms, set(read_terms), idf)
+            read_terms = set(s_terms + terms(heading) if form == ITEM and heading else s_terms)
+            near = slice(max(0, i - 1), i + 2)
+            cov = coverage(q_terms, read_terms, idf)
+            cov_near = coverage(q_terms, set().union(*map(set, sentence_terms[near])), idf)
+            grounded = grounding(chunk_words | heading_words[heading])
+            lex = lexical_coverage(q_terms, read_terms, idf)
             pairs = len(q_pairs & set(zip(s_terms, s_terms[1:]))) / len(q_pairs) if q_pairs else 0
             span = find_answer(kind, text, term_positions(text, focus_terms), avoid)
             score = (weights.dense * float(d) + weights.lexical * lex + weights.phrase * pairs
@@ -147,10 +151,9 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
                 score -= weights.fragment  # "Yes, it is." rarely answers
             if key in best and best[key].score >= score:
                 continue
-            near = (mentioned(entities, words_of(near_text) | words_of(heading))
-                    if entities else 1.0)
+            grounded_near = grounding(set().union(*sentence_words[near]) | heading_words[heading])
             best[key] = Scored(chunk.source, a, b, text, score, float(d), lex, span, cov,
-                               cov_near, grounded, near, pairs, form)
+                               cov_near, grounded, grounded_near, pairs, form)
     return sorted(best.values(), key=lambda s: s.score, reverse=True)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import html
 import re
 
+from assistant.llm_markers import UNSUPPORTED
 from assistant.types import Answer, Citation
 
 CONTEXT_CHARS = 110
 MARKER = re.compile(r" ?\[(\d+)\]")
-UNSUPPORTED = "[?]"  # the marker of a generated sentence no passage supports (llm_markers.py)
 UNSUPPORTED_SPLIT = re.compile(r"(?<=[.!?\]])\s+(?=[^\s\[])")  # between sentences
 
 CSS = """

@@ -5,38 +5,58 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
+from dataclasses import dataclass
 
 from index.docstore import DocStore
+from index.textproc import terms
 
 # a heading line: markdown's, or a short line standing alone without a sentence's ending
+TITLE_CHARS = 300  # a document's title is its first sentence, up to this long
 HEADING_LINE = re.compile(r"^(?:#{1,6}[ \t]+(.+)|(?<=\n\n)([^\n.!?:;]{1,80}))$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Outline:
+    """What is read once per document version: its headings (offsets and texts), its title and
+    how often each term occurs in it."""
+
+    heading_starts: list[int]
+    headings: list[str]
+    title: str
+    term_counts: Counter
+
+    def heading_of(self, offset: int) -> str:
+        """The last heading before ``offset`` ("" when none): the section it stands in."""
+        i = bisect.bisect_right(self.heading_starts, offset) - 1
+        return self.headings[i] if i >= 0 else ""
 
 
 class DocumentView:
     """Reads the document tables; hands out no way to change them."""
 
+    OUTLINES_KEPT = 256
+
     def __init__(self, docstore: DocStore):
         self._docstore = docstore
-        self._headings: dict[tuple[str, int], tuple[list[int], list[str]]] = {}
+        self._outlines: dict[str, Outline] = {}
+        self._generation = -1  # of the tables the outlines were read from
 
-    def sections(self, source: str):
-        """A function from an offset of the document to the text of the last heading before
-        it ("" when none): the section a sentence stands in."""
-        text = self._docstore.text(source)
-        key = (source, hash(text))
-        if key not in self._headings:
-            if len(self._headings) >= 256:
-                self._headings.clear()
+    def outline(self, source: str) -> Outline:
+        """The document's Outline, read once and kept until the tables change."""
+        generation = self._docstore.generation()
+        if generation != self._generation or len(self._outlines) >= self.OUTLINES_KEPT:
+            self._outlines.clear()
+            self._generation = generation
+        if source not in self._outlines:
+            text = self._docstore.text(source)
             found = [(m.start(), (m.group(1) or m.group(2)).strip())
                      for m in HEADING_LINE.finditer(text)]
-            self._headings[key] = ([a for a, _ in found], [h for _, h in found])
-        starts, names = self._headings[key]
-
-        def heading_of(offset: int) -> str:
-            i = bisect.bisect_right(starts, offset) - 1
-            return names[i] if i >= 0 else ""
-
-        return heading_of
+            ends = self._docstore.sentence_ends_after(source, 0, 1)
+            title = text[:min(ends[0], TITLE_CHARS)] if ends else ""
+            self._outlines[source] = Outline([a for a, _ in found], [h for _, h in found], title,
+                                             Counter(terms(text)))
+        return self._outlines[source]
 
     def span(self, source: str, start: int, end: int) -> str:
         """The document's text at [start, end)."""
@@ -45,11 +65,6 @@ class DocumentView:
     def sentence_ends_after(self, source: str, offset: int, limit: int = 4) -> list[int]:
         """End offsets of up to ``limit`` sentences that start at or after ``offset``."""
         return self._docstore.sentence_ends_after(source, offset, limit)
-
-    def title(self, source: str, limit: int = 300) -> str:
-        """The document's first sentence (its title, as a rule; "" when there is none)."""
-        ends = self._docstore.sentence_ends_after(source, 0, 1)
-        return self._docstore.span(source, 0, min(ends[0], limit)) if ends else ""
 
     def page_of(self, source: str, offset: int) -> int | None:
         """The 1-based page holding ``offset`` (None for unpaged documents)."""
