@@ -11,9 +11,9 @@ from typing import Protocol
 from assistant.errors import LLMError
 from assistant.evidence import Evidence
 from assistant.extract import Scored, Weights
-from assistant.llm_check import cite, parse_reply
+from assistant.llm_check import cite, parse_reply, why_refused
 from assistant.llm_markers import UNSUPPORTED, stream_reply
-from assistant.llm_prompts import build_prompt
+from assistant.llm_prompts import ANSWER_STOP, build_prompt
 from assistant.markers import defuse
 from assistant.query import Query
 from assistant.retrieval import Hit
@@ -104,12 +104,15 @@ class LLMAnswerer:
 
     def _generate(self, query: Query, hits: list[Hit], evidence: Evidence):
         started = time.perf_counter()
-        hits = hits[:self.passages]
+        # in document order: the same passages make the same prompt, whose computed prefix a
+        # llama.cpp server reuses (first token 2.0 -> 0.16 s on the sample article)
+        hits = sorted(hits[:self.passages], key=lambda h: (h.chunk.source, h.chunk.start))
         resolved, question = query.resolved, query.question
         ask_as = resolved.standalone or (f"{question} (earlier questions were about: "
                                          f"{resolved.topic})" if resolved.topic else question)
         system, user = build_prompt(ask_as, hits)
-        reply, shown = yield from stream_reply(self.client, system, user, len(hits))
+        reply, shown = yield from stream_reply(self.client, system, user, len(hits),
+                                               stop=ANSWER_STOP)
         draft, support = parse_reply(reply, hits, self.embedder.embed, self.keyword.idf,
                                               shown)
         timings = {"generate": (time.perf_counter() - started) * 1000}
@@ -117,8 +120,9 @@ class LLMAnswerer:
             return Answer(question, NO_ANSWER, [], True, timings, mode="llm",
                           confidence=evidence.confidence)
         cited = cite(draft, support, evidence.ranked, self.weights, self.view)
-        if not cited:
-            raise LLMError("the LLM's answer cites none of the passages")
+        refused = why_refused(cited, evidence.ranked, query.kind in SHORT_KINDS)
+        if refused:
+            raise LLMError(refused)
         warnings = []
         if draft.moved:
             warnings.append("moved 1 citation to the passage that supports its sentence"

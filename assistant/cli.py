@@ -123,12 +123,11 @@ def cmd_bench(args) -> int:
     from evals.bench import run_bench
 
     def factory(index):
-        from assistant.core import Assistant
+        args.index = index
+        return _assistant(args)
 
-        return Assistant.open(index=index, embed_model=args.embed_model,
-                              chroma_url=args.chroma_url, embed_backend=args.embed_backend)
-
-    return run_bench(factory, args.corpus, index=args.index, questions=args.questions,
+    given = args.index
+    return run_bench(factory, args.corpus, index=given, questions=args.questions,
                      asks=args.asks, top_k=args.top_k, json_out=args.json_out,
                      progress=not args.quiet)
 

@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=_top_k, help="chunks searched per question, 1 to 50")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _common(p)
+    _llm(p)
 
     p = sub.add_parser("serve", help="start the web UI")
     p.add_argument("--host", help="address to bind (default 127.0.0.1)")

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.answer_kinds import answer_kind
-from index.textproc import WORD, stopwords
+from index.textproc import WORD, stopwords, terms
 
 # Words that point back at something said before, and openings of elliptical questions.
 _POINTERS = re.compile(
@@ -28,6 +28,7 @@ _PREPOSITIONS = frozenset(
     "out outside over per since through throughout till to toward towards under until up upon "
     "via with within without".split())
 MAX_TOPIC_WORDS = 12
+MAX_NEW_TERMS = 1  # words a standalone rewrite may add that no question of the conversation has
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,18 @@ def _names(question: str) -> list[str]:
     """Capitalized content words after the first word (which is capitalized anyway)."""
     stops = stopwords()
     return [w for w in WORD.findall(question)[1:] if w[:1].isupper() and w.lower() not in stops]
+
+
+def usable_rewrite(rewrite: str, question: str, history: list[str]) -> bool:
+    """Whether an LLM's standalone rewrite of a follow-up can stand in for it: one question,
+    with all of the follow-up's words, adding what the earlier questions say (and at most
+    MAX_NEW_TERMS words of its own) and adding something. A small model answers instead,
+    repeats an earlier question or invents a topic; the rules' resolution is used then."""
+    rewrite = rewrite.strip()
+    if "\n" in rewrite or not rewrite.endswith("?") or rewrite.count("?") > 1:
+        return False
+    own, said, written = set(terms(question)), set(terms(" ".join(history))), set(terms(rewrite))
+    return own <= written and written != own and len(written - own - said) <= MAX_NEW_TERMS
 
 
 class Conversation:

@@ -60,10 +60,11 @@ class LLMClient:
             raise LLMError(f"the LLM at {self.url} sent an empty reply")
         return reply
 
-    def stream(self, system: str, user: str) -> Iterator[str]:
-        """The reply as it is generated, piece by piece."""
+    def stream(self, system: str, user: str, stop: tuple[str, ...] = ()) -> Iterator[str]:
+        """The reply as it is generated, piece by piece, ending at any of ``stop``."""
+        extra = {"stop": list(stop)} if stop else {}
         try:
-            for part in self.llm.stream_chat(self._messages(system, user)):
+            for part in self.llm.stream_chat(self._messages(system, user), **extra):
                 if part.delta:
                     yield part.delta
         except CiteqaError:

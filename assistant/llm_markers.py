@@ -87,8 +87,8 @@ def attach(sentence: str, marks: str) -> str:
 
 
 def split_claims(text: str) -> list[Claim]:
-    """The reply's sentences with their markers; a marker opening a sentence belongs to the one
-    before it ("... troops. [1] The plan ...")."""
+    """The reply's sentences with their markers, each once; a marker opening a sentence belongs
+    to the one before it ("... troops. [1] The plan ...")."""
     claims: list[Claim] = []
     for a, b in split_sentences(text):
         sentence = text[a:b]
@@ -101,19 +101,25 @@ def split_claims(text: str) -> list[Claim]:
                                            for n in re.findall(r"\d+", g)]))
         elif claims:
             claims[-1].cites += [int(n) for n in re.findall(r"\d+", sentence)]
+    unique: dict[str, Claim] = {}  # a sentence a small model repeats is kept once
     for c in claims:
+        kept = unique.setdefault(" ".join(re.findall(r"\w+", MARKER.sub("", c.text).lower())), c)
+        if kept is not c:
+            kept.cites += c.cites
+    for c in unique.values():
         c.cites = list(dict.fromkeys(c.cites))
-    return claims
+    return list(unique.values())
 
 
 
 
-def stream_reply(client, system: str, user: str, count: int) -> Iterator[str]:
-    """Yields the reply's shown text as it streams; returns (the whole shown text, the
-    filter's numbering: passage number -> shown number)."""
+def stream_reply(client, system: str, user: str, count: int,
+                 stop: tuple[str, ...] = ()) -> Iterator[str]:
+    """Yields the reply's shown text as it streams (generation ends at any of ``stop``);
+    returns (the whole shown text, the filter's numbering: passage number -> shown number)."""
     markers = MarkerFilter(count)
     parts: list[str] = []
-    for delta in client.stream(system, user):
+    for delta in client.stream(system, user, stop=stop):
         shown = markers.feed(delta)
         if shown:
             parts.append(shown)

@@ -10,6 +10,9 @@ from assistant.markers import defuse
 from assistant.retrieval import Hit
 
 _TAG = re.compile(r"<(/?)(passage)", re.IGNORECASE)
+# the answer prompt's own label: a small model that goes on to write the next question and
+# answer itself (as in the prompt's example) is cut there
+ANSWER_STOP = ("Question:",)
 
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.answer_kinds import answer_kind
-from assistant.conversation import Resolved, is_follow_up, resolve
+from assistant.conversation import Resolved, is_follow_up, resolve, usable_rewrite
 from assistant.entities import question_entities
 from assistant.errors import EmptyQuestionError, LLMError
 from assistant.history import parse_history
@@ -94,10 +94,12 @@ class QueryBuilder:
         if self.llm is None or not history or not is_follow_up(question):
             return rules
         try:
-            rewritten = " ".join(self.llm.complete("", condense_prompt(question, history))
-                                 .split())[:self.max_chars]
+            rewritten = self.llm.complete("", condense_prompt(question, history)).strip()
         except LLMError as exc:
             warnings.append(f"{exc}; the follow-up was resolved without it")
             return rules
-        return Resolved(question, rules.topic, rules.kind, standalone=rewritten)
+        if not usable_rewrite(rewritten, question, history):
+            return rules
+        return Resolved(question, rules.topic, rules.kind,
+                        standalone=" ".join(rewritten.split())[:self.max_chars])
 

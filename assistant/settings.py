@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     llm_api_key: str | None = Field(None, description="API key for the LLM endpoint, if it needs one")
     llm_timeout: float = Field(60.0, gt=0, description="seconds to wait for the LLM before "
                                "falling back to the extractive answer")
-    llm_passages: int = Field(6, ge=1, le=20, description="retrieved passages shown to the LLM")
+    llm_passages: int = Field(3, ge=1, le=20, description="retrieved passages shown to the LLM")
     top_k: int = Field(10, ge=1, le=50, description="passages retrieved per question")
     max_question_chars: int = 2000
     max_upload_mb: int = Field(50, ge=1, description="largest file the UI accepts, in MB")

@@ -133,10 +133,19 @@ def measure(system, files: list[Path], report, ingest_s: float, asked: list[str]
     started = time.perf_counter()
     system.ask(asked[0], top_k=top_k)
     first_ms = (time.perf_counter() - started) * 1000
-    latencies = []
+    latencies, first_pieces = [], []
+    stream = getattr(system, "ask_stream", None)
     for question in tqdm(asked, desc="bench", unit="ask", disable=not progress, file=sys.stderr):
         started = time.perf_counter()
-        system.ask(question, top_k=top_k)
+        if stream is None:
+            system.ask(question, top_k=top_k)
+        else:  # text pieces (a generated answer streaming), then the answer
+            first = None
+            for item in stream(question, top_k=top_k):
+                if isinstance(item, str) and first is None:
+                    first = (time.perf_counter() - started) * 1000
+            if first is not None:
+                first_pieces.append(first)
         latencies.append((time.perf_counter() - started) * 1000)
     added = len(getattr(report, "added", []) or []) + len(getattr(report, "updated", []) or [])
     return {
@@ -148,6 +157,9 @@ def measure(system, files: list[Path], report, ingest_s: float, asked: list[str]
         "ask_p50_ms": round(percentile(latencies, 50), 1),
         "ask_p95_ms": round(percentile(latencies, 95), 1),
         "ask_mean_ms": round(sum(latencies) / len(latencies), 1) if latencies else None,
+        "streamed_asks": len(first_pieces),  # answers that streamed (LLM mode)
+        "first_token_p50_ms": round(percentile(first_pieces, 50), 1) if first_pieces else None,
+        "first_token_p95_ms": round(percentile(first_pieces, 95), 1) if first_pieces else None,
         "peak_rss_mb_after_ingest": ingest_rss, "peak_rss_mb": peak_rss_mb(),
         "python": platform.python_version(), "machine": platform.machine(),
         "cpus": os.cpu_count(),

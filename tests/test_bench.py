@@ -17,6 +17,7 @@ def test_bench_reports_throughput_latency_and_memory(tmp_path, capsys):
     assert result["documents_indexed"] == 1 and result["chunks"] > 0 and result["asks"] == 5
     assert result["chunks_per_s"] > 0 and result["mb_per_s"] > 0
     assert 0 < result["ask_p50_ms"] <= result["ask_p95_ms"]
+    assert result["streamed_asks"] == 0 and result["first_token_p50_ms"] is None  # extractive
     assert result["peak_rss_mb"] >= result["peak_rss_mb_after_ingest"] > 50
     assert "chunks_per_s" in capsys.readouterr().out
 

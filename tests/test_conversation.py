@@ -64,3 +64,18 @@ def test_conversation_copies_share_the_assistant(sample_qa):
     assert clone.assistant is sample_qa and clone.history == conv.history
     clone.turns.append("x")
     assert conv.history == ["How many troops?"]
+
+
+@pytest.mark.parametrize("rewrite, usable", [
+    ("How many personnel does Canada's plan add?", True),
+    ("How many personnel?", False),  # adds nothing: the rules add the topic
+    ("In Canada, the answer is 12.", False),  # an answer, not a question
+    ("Canada's plan is a complex and multifaceted issue?", False),  # drops "personnel"
+    ("How many personnel does the Canadian Labour Party employ?", False),  # a topic made up
+    ("How much does Canada's plan cost?\n\nThe answer is: How many personnel?", False),
+])
+def test_an_llm_rewrite_stands_in_only_when_it_is_the_follow_up_in_context(rewrite, usable):
+    from assistant.conversation import usable_rewrite
+
+    assert usable_rewrite(rewrite, "How many personnel?",
+                          ["How much does Canada's plan cost?"]) is usable

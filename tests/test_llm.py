@@ -25,6 +25,12 @@ def with_llm(qa: Assistant, url: str, **settings) -> Assistant:
                      index=qa.index)
 
 
+def llm_answer(qa: Assistant, reply: str, question: str = "How many troops?"):
+    """The answer to ``question`` when the model replies ``reply``."""
+    with FakeLLM(reply) as fake:
+        return with_llm(qa, fake.url).ask(question)
+
+
 def prompt_passages(user_message: str) -> dict[int, str]:
     """The numbered passages as the prompt quoted them."""
     return {int(n): text for n, text in
@@ -67,10 +73,8 @@ def test_no_citation_points_outside_the_retrieved_passages(sample_qa):
 
 
 def test_unmarked_sentences_get_a_passage_or_are_marked_unsupported(sample_qa):
-    reply = ("Mexico plans to eventually deploy 10,000 soldiers. "
-             "Bananas are the most popular fruit in Iceland.")
-    with FakeLLM(reply) as fake:
-        answer = with_llm(sample_qa, fake.url).ask("How many troops?")
+    answer = llm_answer(sample_qa, "Mexico plans to eventually deploy 10,000 soldiers. "
+                        "Bananas are the most popular fruit in Iceland.")
     first, second = answer.text.split(". ", 1)
     assert re.search(r"\[1\]$", first)
     assert "[?]" in second
@@ -147,7 +151,7 @@ def test_follow_up_is_condensed_by_the_llm(sample_qa):
     def script(request):
         user = request["messages"][-1]["content"]
         if user.startswith("Rewrite the last question"):
-            return Reply("How many frontline personnel does Canada's border plan add?")
+            return Reply("How many personnel does Canada's plan add?")
         return Reply("Canada's plan adds 10,000 frontline personnel [1].")
 
     with FakeLLM(script) as fake:
@@ -156,7 +160,7 @@ def test_follow_up_is_condensed_by_the_llm(sample_qa):
         answer = conversation.ask("How many personnel?")
     condense = [m for m in fake.user_messages() if m.startswith("Rewrite the last question")]
     assert len(condense) == 1 and "- How much does Canada's plan cost?" in condense[0]
-    assert "Question: How many frontline personnel does Canada's border plan add?" in \
+    assert "Question: How many personnel does Canada's plan add?" in \
         fake.user_messages()[-1]
     assert answer.citations and "Canada" in answer.citations[0].text
 
@@ -225,6 +229,30 @@ def test_a_marker_on_the_wrong_passage_moves_to_the_one_that_supports_it(sample_
     assert answer.warnings == ["moved 1 citation to the passage that supports its sentence"]
 
 
+def test_a_marked_sentence_with_a_number_no_passage_holds_is_marked_unsupported(sample_qa):
+    """A small model cites [1] beside a figure it made up: the marker is not kept."""
+    answer = llm_answer(sample_qa, "Mexico sent hundreds of soldiers to the border [1]. "
+                        "Mexico plans to deploy 250,000 soldiers in all [1].")
+    first, second = answer.text.split(". ", 1)
+    assert re.search(r"\[1\]$", first) and "[?]" in second and "[1]" not in second
+    assert len(answer.citations) == 1 and "250,000" not in answer.citations[0].text
+    assert any("matches no passage" in w for w in answer.warnings)
+
+
+def test_a_reply_whose_every_sentence_is_unsupported_falls_back(sample_qa):
+    answer = llm_answer(sample_qa, "Mexico plans to deploy 250,000 soldiers [1]. "
+                        "It costs $9 trillion [2].")
+    assert answer.mode == "extractive" and answer.citations
+    assert answer.warnings == ["the LLM's answer cites none of the passages; showing the "
+                               "extractive answer instead"]
+
+
+def test_a_sentence_the_model_repeats_is_kept_once():
+    claims = split_claims("It rained [1]. It rained [2]. It  rained. The sun came out [3].")
+    assert [(c.text.split(" [")[0].rstrip("."), c.cites) for c in claims] == [
+        ("It rained", [1, 2]), ("The sun came out", [3])]
+
+
 def test_eval_judge_scores_faithfulness_and_relevancy_with_the_llm(sample_qa, tmp_path, capsys):
     """--judge: llama-index's evaluators, asked through the configured LLM, labelled judged_*."""
     from evals.runner import run_suite
@@ -263,8 +291,8 @@ def test_cli_chat_streams_follow_ups_through_the_llm(sample_qa, capsys, monkeypa
     def script(request):
         user = request["messages"][-1]["content"]
         if user.startswith("Rewrite the last question"):
-            return Reply("How many frontline personnel does Canada's plan add?")
-        if "frontline" in user.split("Question:")[-1]:
+            return Reply("How many personnel does Canada's plan add?")
+        if "add?" in user.split("Question:")[-1]:
             return Reply("Canada's plan adds nearly 10,000 frontline personnel [1].")
         return Reply("Canada's plan costs $1.3 billion [1].")
 
@@ -277,3 +305,22 @@ def test_cli_chat_streams_follow_ups_through_the_llm(sample_qa, capsys, monkeypa
     assert "Canada's plan costs $1.3 billion [1]." in out
     assert "Canada's plan adds nearly 10,000 frontline personnel [1]." in out
     assert out.count("mexico-border-troops.txt") == 2
+
+
+def test_recorded_replies_replay_to_the_same_answers(sample_qa, tmp_path):
+    """evals/llm_replay.py: a model's replies are recorded once, then LLM mode's checks run on
+    them again without the model (what tuning the checks on a real model's replies rests on)."""
+    from evals.llm_replay import main as replay
+
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text('{"question": "How many troops?", "answers": ["10,000"]}\n'
+                     '{"question": "How much does Canada\'s plan cost?", "answers": ["$1.3 billion"]}\n')
+    common = [str(suite), "--index", sample_qa.settings.index, "--replies", str(tmp_path / "r.json")]
+    with FakeLLM(TROOPS) as fake:
+        assert replay(["record", *common, "--llm-url", fake.url, "--llm-model", "fake",
+                       "--out", str(tmp_path / "live.json")]) == 0
+    assert replay(["replay", *common, "--out", str(tmp_path / "again.json")]) == 0  # no server
+    live, again = (json.loads((tmp_path / f).read_text())["cases"] for f in ("live.json",
+                                                                              "again.json"))
+    assert [(c["answer"], c["mode"]) for c in live] == [(c["answer"], c["mode"]) for c in again]
+    assert again[0]["mode"] == "llm"  # the troops reply answers the troops question
