@@ -208,7 +208,7 @@ def why_refused(cited: list[tuple[int, Scored]], ranked: list[Scored], asks_phra
     ``ranked``: the extractive ranking of the passages' sentences; ``asks_phrase``: the question
     asks for an amount, date, name or place (one the ranking marks in its sentences)."""
     if not cited:
-        return "the LLM's answer cites none of the passages"
+        return "no sentence of the LLM's answer is supported by a passage"
     if not overlaps(cited, ranked[:AGREE_TOP]):
         return "the LLM's answer rests on none of the sentences that best match the question"
     if asks_phrase and not any(c.highlight for _, c in cited) and overlaps(

@@ -243,8 +243,8 @@ def test_a_reply_whose_every_sentence_is_unsupported_falls_back(sample_qa):
     answer = llm_answer(sample_qa, "Mexico plans to deploy 250,000 soldiers [1]. "
                         "It costs $9 trillion [2].")
     assert answer.mode == "extractive" and answer.citations
-    assert answer.warnings == ["the LLM's answer cites none of the passages; showing the "
-                               "extractive answer instead"]
+    assert answer.warnings == ["no sentence of the LLM's answer is supported by a passage; "
+                               "showing the extractive answer instead"]
 
 
 def test_a_sentence_the_model_repeats_is_kept_once():

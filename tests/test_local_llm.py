@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -199,3 +200,21 @@ def test_bench_times_the_first_streamed_piece(tmp_path):
     result = json.loads(out.read_text())
     assert result["streamed_asks"] >= 1
     assert 0 < result["first_token_p50_ms"] <= result["ask_p95_ms"]
+
+
+def test_cli_ask_streams_the_reply_then_the_checked_answer_and_its_sources(local_qa):
+    """Plain `citeqa ask` in local mode, as its own process: the reply as it streams, then (if the
+    checks refused it) one warning and the extractive answer; every [n] has its source line."""
+    done = subprocess.run([sys.executable, "-m", "assistant", "ask", "How many troops?",
+                           "--index", str(local_qa.folder), "--llm-url", "local"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    warnings = [line for line in done.stderr.splitlines() if line]
+    assert len(warnings) <= 1 and all(w.startswith("citeqa: warning: ") for w in warnings)
+    if warnings:  # the streamed reply was refused
+        assert "extractive answer instead" in warnings[0]
+    out = out.split("checked against the passages:\n", 1)[-1]  # the checked answer follows
+    answer, _, sources = out.partition("\n  [1] ")
+    markers = set(re.findall(r"\[(\d+)\]", answer))
+    assert markers and all(f"[{n}] {SAMPLE.name}" in "  [1] " + sources for n in markers)
