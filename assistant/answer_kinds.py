@@ -25,7 +25,7 @@ QUANTITY = re.compile(
     rf"(?:[$€£]\s?\d[\d,.]*(?:\s(?:million|billion|trillion))?|"
     rf"(?<![\w.\-/])(?!{_YEAR}\b)\d[\d,]*(?:\.\d+)?(?:\s?%)?|\b(?:{_NUMBER_WORDS})\b)"
     rf"(?:\s+of)?(?:\s+(?!(?:the|a|an|to|in|on|at|for|and|or|are|is|was|were|will|be|by|with|"
-    rf"from|that|which|who|as|per|than)\b)[A-Za-z][\w-]*){{0,2}}",
+    rf"from|that|which|who|as|per|than|of)\b)[A-Za-z][\w-]*){{0,2}}",
     re.IGNORECASE,
 )
 DATE = re.compile(

@@ -75,3 +75,14 @@ def test_retrieve_and_llama_index_retriever(sample_qa):
     nodes = sample_qa.as_retriever(top_k=2).retrieve("How many troops?")
     assert nodes and all(isinstance(n, NodeWithScore) for n in nodes)
     assert nodes[0].node.metadata["source"] == "mexico-border-troops.txt"
+
+
+@pytest.mark.parametrize("sentence, phrase", [
+    ("It has already claimed hundreds of thousands of lives.", "hundreds of thousands"),
+    ("Mexico sent hundreds of soldiers.", "hundreds of soldiers"),
+    ("Exports fell 10 percent of their value.", "10 percent"),
+])
+def test_an_amount_phrase_does_not_end_on_of(sentence, phrase):
+    from assistant.answer_kinds import QUANTITY
+
+    assert QUANTITY.search(sentence).group() == phrase
