@@ -11,7 +11,7 @@ from typing import Protocol
 from assistant.errors import LLMError
 from assistant.evidence import Evidence
 from assistant.extract import Scored, Weights
-from assistant.llm_check import cite, parse_reply, why_refused
+from assistant.llm_check import MAX_CLAIMS, cite, parse_reply, why_refused
 from assistant.llm_markers import UNSUPPORTED, stream_reply
 from assistant.llm_prompts import ANSWER_STOP, build_prompt
 from assistant.markers import defuse
@@ -112,7 +112,7 @@ class LLMAnswerer:
                                          f"{resolved.topic})" if resolved.topic else question)
         system, user = build_prompt(ask_as, hits)
         reply, shown = yield from stream_reply(self.client, system, user, len(hits),
-                                               stop=ANSWER_STOP)
+                                               stop=ANSWER_STOP, max_sentences=MAX_CLAIMS)
         draft, support = parse_reply(reply, hits, self.embedder.embed, self.keyword.idf,
                                               shown)
         timings = {"generate": (time.perf_counter() - started) * 1000}
@@ -120,7 +120,7 @@ class LLMAnswerer:
             return Answer(question, NO_ANSWER, [], True, timings, mode="llm",
                           confidence=evidence.confidence)
         cited = cite(draft, support, evidence.ranked, self.weights, self.view)
-        refused = why_refused(cited, evidence.ranked, query.kind in SHORT_KINDS)
+        refused = why_refused(draft, cited, evidence.ranked, query.kind in SHORT_KINDS)
         if refused:
             raise LLMError(refused)
         warnings = []

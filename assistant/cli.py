@@ -50,6 +50,10 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+CHECKED = "checked against the passages:"  # what follows a streamed reply the checks changed
+REFUSED = "the LLM's reply above was not used; the documents' own sentences:"
+
+
 def _print_answer(answer, streamed: str = "") -> None:
     """The answer (unless it was streamed as is), its sources, and any warning."""
     if streamed:
@@ -57,7 +61,7 @@ def _print_answer(answer, streamed: str = "") -> None:
     for warning in answer.warnings:
         say(f"citeqa: warning: {warning}", file=sys.stderr)
     if streamed and " ".join(streamed.split()) != " ".join(answer.text.split()):
-        say("checked against the passages:")
+        say(REFUSED if answer.mode == "extractive" else CHECKED)
     if " ".join(streamed.split()) != " ".join(answer.text.split()):
         say(answer.text)
     for c in answer.citations:

@@ -202,13 +202,16 @@ def overlaps(cited: list[tuple[int, Scored]], sentences: list[Scored]) -> bool:
                for _, c in cited for s in sentences)
 
 
-def why_refused(cited: list[tuple[int, Scored]], ranked: list[Scored], asks_phrase: bool
-                ) -> str | None:
+def why_refused(draft: Draft, cited: list[tuple[int, Scored]], ranked: list[Scored],
+                asks_phrase: bool) -> str | None:
     """Why a checked answer with these citations is not shown (the extractive one is), or None.
     ``ranked``: the extractive ranking of the passages' sentences; ``asks_phrase``: the question
     asks for an amount, date, name or place (one the ranking marks in its sentences)."""
     if not cited:
         return "no sentence of the LLM's answer is supported by a passage"
+    if draft.unsupported * 2 >= len(draft.claims):  # half of it or more is the model's own
+        return (f"no passage supports {draft.unsupported} of the LLM's {len(draft.claims)} "
+                "sentences")
     if not overlaps(cited, ranked[:AGREE_TOP]):
         return "the LLM's answer rests on none of the sentences that best match the question"
     if asks_phrase and not any(c.highlight for _, c in cited) and overlaps(

@@ -18,6 +18,9 @@ class LLMClient:
 
     def __init__(self, url: str, model: str | None, api_key: str | None = None,
                  timeout: float = DEFAULT_TIMEOUT_S, temperature: float = 0.0):
+        if not url.startswith(("http://", "https://")):
+            raise CiteqaError(f"the LLM URL is an http:// or https:// address, or 'local' for the "
+                              f"bundled model, not {url!r} (CITEQA_LLM_URL / --llm-url)")
         if not model:
             raise CiteqaError(f"an LLM at {url} needs a model name: set CITEQA_LLM_MODEL or "
                               "--llm-model (for Ollama e.g. llama3.2)")

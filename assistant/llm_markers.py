@@ -101,10 +101,14 @@ def split_claims(text: str) -> list[Claim]:
                                            for n in re.findall(r"\d+", g)]))
         elif claims:
             claims[-1].cites += [int(n) for n in re.findall(r"\d+", sentence)]
-    unique: dict[str, Claim] = {}  # a sentence a small model repeats is kept once
-    for c in claims:
-        kept = unique.setdefault(" ".join(re.findall(r"\w+", MARKER.sub("", c.text).lower())), c)
-        if kept is not c:
+    unique: dict[str, Claim] = {}  # a sentence a small model repeats is kept once, and so is
+    for c in claims:               # the start of one that the reply's end cut off
+        words = " ".join(re.findall(r"\w+", MARKER.sub("", c.text).lower()))
+        kept = unique.get(words) or next((k for w, k in unique.items() if w.startswith(words)),
+                                         None)
+        if kept is None:
+            unique[words] = c
+        else:
             kept.cites += c.cites
     for c in unique.values():
         c.cites = list(dict.fromkeys(c.cites))
@@ -113,17 +117,27 @@ def split_claims(text: str) -> list[Claim]:
 
 
 
-def stream_reply(client, system: str, user: str, count: int,
-                 stop: tuple[str, ...] = ()) -> Iterator[str]:
-    """Yields the reply's shown text as it streams (generation ends at any of ``stop``);
+def _sentences_begun(text: str) -> int:
+    """Sentences of ``text`` that hold a word (a marker alone begins none)."""
+    return sum(1 for a, b in split_sentences(text) if re.search(r"\w", MARKER.sub("", text[a:b])))
+
+
+def stream_reply(client, system: str, user: str, count: int, stop: tuple[str, ...] = (),
+                 max_sentences: int | None = None) -> Iterator[str]:
+    """Yields the reply's shown text as it streams (generation ends at any of ``stop``, or
+    once ``max_sentences`` sentences are written and another begins: a small model loops);
     returns (the whole shown text, the filter's numbering: passage number -> shown number)."""
     markers = MarkerFilter(count)
     parts: list[str] = []
-    for delta in client.stream(system, user, stop=stop):
+    deltas = client.stream(system, user, stop=stop)
+    for delta in deltas:
         shown = markers.feed(delta)
         if shown:
             parts.append(shown)
             yield shown
+            if max_sentences and _sentences_begun("".join(parts)) > max_sentences:
+                deltas.close()  # stops reading the reply; the server stops writing it
+                break
     rest = markers.flush()
     if rest:
         parts.append(rest)

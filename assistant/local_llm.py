@@ -42,13 +42,19 @@ def bundled_model() -> Path:
 
 
 def model_file(model: str | None) -> Path:
-    """The GGUF to run: ``model`` when it names a file, else the bundled one."""
-    if model and (model.endswith(".gguf") or os.sep in model):
-        path = Path(model).expanduser()
-        if not path.is_file():
-            raise CiteqaError(f"no GGUF model at {path} (CITEQA_LLM_MODEL / --llm-model)")
-        return path
-    return bundled_model()
+    """The GGUF to run: the file ``model`` names, else (no model) the bundled one."""
+    if not model:
+        return bundled_model()
+    if not (model.endswith(".gguf") or os.sep in model):
+        raise CiteqaError(f"with --llm-url local the model is a .gguf file, not {model!r} "
+                          "(CITEQA_LLM_MODEL / --llm-model; unset it for the bundled model)")
+    path = Path(model).expanduser()
+    if not path.is_file():
+        raise CiteqaError(f"no GGUF model at {path} (CITEQA_LLM_MODEL / --llm-model)")
+    with path.open("rb") as f:
+        if f.read(4) != b"GGUF":
+            raise CiteqaError(f"could not start the local LLM: {path} is not a GGUF file")
+    return path
 
 
 def free_port() -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+from assistant.answerers import NO_ANSWER
 from assistant.llm_markers import UNSUPPORTED
 from assistant.types import Answer, Citation
 
@@ -126,8 +127,9 @@ def answer_html(answer: Answer, turn: int, view=None) -> str:
     """An answer for the chat: short cited sentences with [n] links, then its source cards."""
     notes = warnings_html(getattr(answer, "warnings", []))
     if answer.abstained or not answer.citations:
-        return (f"{notes}<div class='cq-abstain'><b>Not found in the documents.</b> "
-                f"{esc(answer.text)}</div>")
+        said = ("Try other words, or add the document that holds the answer."
+                if answer.text == NO_ANSWER else esc(answer.text))  # not the same thing twice
+        return f"{notes}<div class='cq-abstain'><b>Not found in the documents.</b> {said}</div>"
     ids = {c.id for c in answer.citations}
 
     def link(match: re.Match) -> str:

@@ -69,6 +69,11 @@ def ready_line(qa: Assistant, host: str, port: int) -> str:
     line = f"citeqa: serving {qa.folder} at http://{shown}:{port} (Ctrl-C stops it)"
     if qa.settings.auth:
         line += f"; log in as {parse_auth(qa.settings.auth)[0]!r} (the CITEQA_AUTH password)"
+    if qa.settings.llm_url:  # LLM mode: say which model writes the answers
+        model = (qa.settings.llm_model or "the bundled SmolLM2-135M"
+                 if qa.settings.llm_url == "local" else f"{qa.settings.llm_model} at "
+                 f"{qa.settings.llm_url}")
+        line += f"; answers written by {model} (LLM mode)"
     return line
 
 

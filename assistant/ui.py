@@ -31,9 +31,10 @@ REFRESH_S = 10  # each open page re-reads the documents list this often (other t
 FILE_TYPES = list(LOADERS)  # what ingest reads (index/loaders.py)
 INTRO = ("Ask about your documents. Every answer is made of sentences from them, each with a "
          "numbered source card below it; click a number to jump to its card.")
-INTRO_LLM = ("Ask about your documents. {model} writes each answer from passages of them; every "
+INTRO_LLM = ("Ask about your documents. {model} writes an answer from passages of them; every "
              "sentence carries a numbered marker, checked against the passages, that jumps to the "
-             "sentence it rests on.")
+             "sentence it rests on. When its sentences do not hold up against the passages, the "
+             "answer is the documents' own sentences instead, with a note saying why.")
 
 FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"]
 MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]

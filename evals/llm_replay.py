@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from assistant import Assistant
@@ -62,7 +63,7 @@ class Replayer:
         reply = self.complete(system, user)
         for word in stop:  # as the server would have stopped
             reply = reply.split(word)[0]
-        yield reply
+        yield from re.findall(r"\S+\s*|\s+", reply)  # in pieces, as it streamed
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -74,12 +74,13 @@ def test_no_citation_points_outside_the_retrieved_passages(sample_qa):
 
 def test_unmarked_sentences_get_a_passage_or_are_marked_unsupported(sample_qa):
     answer = llm_answer(sample_qa, "Mexico plans to eventually deploy 10,000 soldiers. "
-                        "Bananas are the most popular fruit in Iceland.")
-    first, second = answer.text.split(". ", 1)
-    assert re.search(r"\[1\]$", first)
+                        "Bananas are the most popular fruit in Iceland. "
+                        "Mexico sent hundreds of soldiers to the border.")
+    first, second, third = answer.text.split(". ")
+    assert re.search(r"\[1\]$", first) and re.search(r"\[2\]\.$", third)
     assert "[?]" in second
     assert answer.warnings and "matches no passage" in answer.warnings[0]
-    assert len(answer.citations) == 1 and "10,000" in answer.citations[0].text
+    assert len(answer.citations) == 2 and "10,000" in answer.citations[0].text
 
 
 def test_answer_streams_in_pieces_and_the_final_answer_follows(sample_qa):
@@ -92,6 +93,14 @@ def test_answer_streams_in_pieces_and_the_final_answer_follows(sample_qa):
     assert "hundreds of soldiers to the border [1]." in answer.text
     assert "10,000 troops eventually [2]." in answer.text
     assert [c.id for c in answer.citations] == [1, 2]
+
+
+def test_a_looping_reply_is_not_read_past_its_third_sentence(sample_qa):
+    loop = " ".join(f"Mexico sent hundreds of soldiers, wave {n} [1]." for n in range(1, 40))
+    with FakeLLM(lambda _req: Reply(loop, pieces=80)) as fake:
+        items = list(with_llm(sample_qa, fake.url).ask_stream("How many troops?"))
+    streamed = "".join(i for i in items if isinstance(i, str))
+    assert "wave 3 [1]." in streamed and "wave 5" not in streamed
 
 
 def test_a_marker_split_across_stream_chunks_is_held_until_it_closes():
@@ -207,11 +216,15 @@ def test_cli_streams_and_json_names_the_mode(sample_qa, capsys):
     assert set(data["timings_ms"]) == {"retrieve", "generate", "total"}
 
 
-def test_llm_url_without_a_model_is_a_one_line_error(sample_qa, capsys):
+@pytest.mark.parametrize("url, why", [
+    ("http://127.0.0.1:9/v1", "needs a model name: set CITEQA_LLM_MODEL"),  # no --llm-model
+    ("lokal", "or 'local' for the bundled model, not 'lokal'"),
+])
+def test_a_bad_llm_setting_is_a_one_line_error(sample_qa, capsys, url, why):
     assert main(["ask", "How many troops?", "--index", sample_qa.settings.index,
-                 "--llm-url", "http://127.0.0.1:9/v1"]) == 1
+                 "--llm-url", url]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "CITEQA_LLM_MODEL" in err
+    assert err.count("\n") == 1 and why in err
 
 
 def test_a_marker_on_the_wrong_passage_moves_to_the_one_that_supports_it(sample_qa):
@@ -232,11 +245,20 @@ def test_a_marker_on_the_wrong_passage_moves_to_the_one_that_supports_it(sample_
 def test_a_marked_sentence_with_a_number_no_passage_holds_is_marked_unsupported(sample_qa):
     """A small model cites [1] beside a figure it made up: the marker is not kept."""
     answer = llm_answer(sample_qa, "Mexico sent hundreds of soldiers to the border [1]. "
-                        "Mexico plans to deploy 250,000 soldiers in all [1].")
-    first, second = answer.text.split(". ", 1)
+                        "Mexico plans to deploy 250,000 soldiers in all [1]. "
+                        "Mexico plans to eventually deploy 10,000 soldiers [1].")
+    first, second, third = answer.text.split(". ")
     assert re.search(r"\[1\]$", first) and "[?]" in second and "[1]" not in second
-    assert len(answer.citations) == 1 and "250,000" not in answer.citations[0].text
+    assert "250,000" not in " ".join(c.text for c in answer.citations)
     assert any("matches no passage" in w for w in answer.warnings)
+
+
+def test_an_answer_half_unsupported_falls_back(sample_qa):
+    answer = llm_answer(sample_qa, "Mexico sent hundreds of soldiers to the border [1]. "
+                        "Mexico plans to deploy 250,000 soldiers in all [1].")
+    assert answer.mode == "extractive"
+    assert answer.warnings == ["no passage supports 1 of the LLM's 2 sentences; showing the "
+                               "extractive answer instead"]
 
 
 def test_a_reply_whose_every_sentence_is_unsupported_falls_back(sample_qa):

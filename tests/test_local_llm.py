@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from assistant import Assistant
-from assistant.cli import main
+from assistant.cli import CHECKED, REFUSED, main
 from assistant.conversation import usable_rewrite
 from assistant.entities import mentioned, question_entities, words_of
 from assistant.errors import CiteqaError
@@ -177,10 +177,12 @@ def test_cli_json_in_local_mode_and_the_process_ends(local_qa):
 def test_an_unknown_model_file_is_refused_before_loading(tmp_path):
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"not a model")
-    with pytest.raises(CiteqaError, match="could not start the local LLM"):
-        from assistant.local_llm import start
+    from assistant.local_llm import start
 
+    with pytest.raises(CiteqaError, match="could not start the local LLM: .* is not a GGUF file"):
         start(str(bad))
+    with pytest.raises(CiteqaError, match="the model is a .gguf file, not 'llama3.2'"):
+        start("llama3.2")  # an Ollama model name left in CITEQA_LLM_MODEL
 
 
 def test_extractive_answers_can_be_asked_for_per_question(local_qa):
@@ -212,9 +214,9 @@ def test_cli_ask_streams_the_reply_then_the_checked_answer_and_its_sources(local
     out = done.stdout
     warnings = [line for line in done.stderr.splitlines() if line]
     assert len(warnings) <= 1 and all(w.startswith("citeqa: warning: ") for w in warnings)
-    if warnings:  # the streamed reply was refused
-        assert "extractive answer instead" in warnings[0]
-    out = out.split("checked against the passages:\n", 1)[-1]  # the checked answer follows
+    if warnings and "extractive answer instead" in warnings[0]:  # the reply was refused
+        out = out.split(REFUSED + "\n", 1)[1]
+    out = out.split(CHECKED + "\n", 1)[-1]  # the checked answer follows the streamed reply
     answer, _, sources = out.partition("\n  [1] ")
     markers = set(re.findall(r"\[(\d+)\]", answer))
     assert markers and all(f"[{n}] {SAMPLE.name}" in "  [1] " + sources for n in markers)
