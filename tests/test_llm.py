@@ -213,7 +213,7 @@ def test_cli_streams_and_json_names_the_mode(sample_qa, capsys):
                      fake.url, "--llm-model", "fake"]) == 0
         data = json.loads(capsys.readouterr().out)
     assert data["mode"] == "llm" and [c["id"] for c in data["citations"]] == [1, 2]
-    assert set(data["timings_ms"]) == {"retrieve", "generate", "total"}
+    assert set(data["timings_ms"]) == {"retrieve", "generate", "answer", "total"}
 
 
 @pytest.mark.parametrize("url, why", [
