@@ -194,8 +194,6 @@ def cite(draft: Draft, support: Support, scored: list[Scored], weights: Weights,
     return out
 
 
-
-
 def overlaps(cited: list[tuple[int, Scored]], sentences: list[Scored]) -> bool:
     """Whether a citation overlaps one of ``sentences``."""
     return any(c.source == s.source and c.start < s.end and s.start < c.end
