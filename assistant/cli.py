@@ -9,12 +9,13 @@ from assistant.cli_parser import build_parser
 from assistant.terminal import safe, say
 
 
-def _assistant(args):
+def _assistant(args, index: str | None = None):
+    """The Assistant the options ask for (over ``index`` when given, else --index)."""
     from assistant.core import Assistant
 
     extra = {k: getattr(args, k, None) for k in ("llm_url", "llm_model", "llm_api_key",
                                                  "llm_timeout", "allowed_hosts")}
-    return Assistant.open(index=args.index, embed_model=args.embed_model,
+    return Assistant.open(index=index or args.index, embed_model=args.embed_model,
                           chroma_url=args.chroma_url, embed_backend=args.embed_backend, **extra)
 
 
@@ -126,12 +127,8 @@ def cmd_eval(args) -> int:
 def cmd_bench(args) -> int:
     from evals.bench import run_bench
 
-    def factory(index):
-        args.index = index
-        return _assistant(args)
-
-    given = args.index
-    return run_bench(factory, args.corpus, index=given, questions=args.questions,
+    return run_bench(lambda index: _assistant(args, index), args.corpus, index=args.index,
+                     questions=args.questions,
                      asks=args.asks, top_k=args.top_k, json_out=args.json_out,
                      progress=not args.quiet)
 

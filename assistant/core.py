@@ -15,9 +15,10 @@ from pathlib import Path
 
 from assistant.answerers import NO_ANSWER, Answerer, ExtractiveAnswerer, LLMAnswerer
 from assistant.conversation import Conversation
-from assistant.errors import CiteqaError, NoIndexError
+from assistant.errors import BadInputError, CiteqaError, NoIndexError
 from assistant.evidence import EvidenceRanker
 from assistant.extract import Weights
+from assistant.local_llm import LOCAL
 from assistant.query import QueryBuilder, clean_question
 from assistant.retrieval import HybridRetriever, Retriever, to_passage
 from assistant.settings import Settings, load_settings
@@ -26,6 +27,7 @@ from index import DocumentRecord, Index, IngestReport
 from index.view import DocumentView
 
 __all__ = ["NO_ANSWER", "STAGES", "Assistant"]
+ANSWER_MODES = ("llm", "extractive")  # what ask(mode=...) and "mode" in /api/ask take
 STAGES = ("queries", "retriever", "ranker", "answerer")  # what Assistant(...) takes besides settings
 
 
@@ -98,7 +100,7 @@ class Assistant:
         from assistant.llm_client import LLMClient
 
         url, model, key = self.settings.llm_url, self.settings.llm_model, self.settings.llm_api_key
-        if url == "local":  # the bundled (or a named) GGUF on a llama.cpp server of our own
+        if url == LOCAL:  # the bundled (or a named) GGUF on a llama.cpp server of our own
             from assistant import local_llm
 
             self.local_server = local_llm.start(model)
@@ -175,8 +177,8 @@ class Assistant:
                    history: list | None = None, mode: str | None = None) -> Iterator[str | Answer]:
         """Like ``ask``, but yields the generated answer's text as it arrives (LLM mode), then
         the final Answer (its text may differ from the stream: markers are checked at the end)."""
-        if mode not in (None, "llm", "extractive"):
-            raise CiteqaError(f"unknown answer mode {mode!r}: use 'llm' or 'extractive'")
+        if mode is not None and mode not in ANSWER_MODES:
+            raise BadInputError(f'unknown answer mode {mode!r}: "mode" is "llm" or "extractive"')
         started = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
         self._require_index()

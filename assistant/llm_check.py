@@ -80,14 +80,16 @@ class Support:
         for hit in hits:
             chunk = hit.chunk
             texts = [chunk.text[a - chunk.start:b - chunk.start] for a, b in chunk.sentences]
+            sentence_terms = [set(terms(t)) for t in texts]  # each sentence read once
+            sentence_words = [words_of(t) for t in texts]
             dense = (vectors @ chunk.vectors.astype(np.float32).T
                      if chunk.vectors is not None and len(claims) else
                      np.zeros((len(claims), len(texts)), dtype=np.float32))
-            lexical = np.array([[lexical_coverage(ct, set(terms(t)), weights) for t in texts]
+            lexical = np.array([[lexical_coverage(ct, st, weights) for st in sentence_terms]
                                 for ct in claim_terms]).reshape(len(claims), len(texts))
-            fragment = np.array([FRAGMENT_PENALTY if len(set(terms(t))) < 3
-                                 or not t.endswith(SENTENCE_END) else 0.0 for t in texts])
-            missing = np.array([[entity_penalty(ce, words_of(t)) for t in texts]
+            fragment = np.array([FRAGMENT_PENALTY if len(st) < 3 or not t.endswith(SENTENCE_END)
+                                 else 0.0 for t, st in zip(texts, sentence_terms)])
+            missing = np.array([[entity_penalty(ce, sw) for sw in sentence_words]
                                 for ce in claim_entities]).reshape(len(claims), len(texts))
             self.scores.append(dense + LEXICAL_WEIGHT * lexical - fragment - missing)
 

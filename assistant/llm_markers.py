@@ -104,8 +104,7 @@ def split_claims(text: str) -> list[Claim]:
     unique: dict[str, Claim] = {}  # a sentence a small model repeats is kept once, and so is
     for c in claims:               # the start of one that the reply's end cut off
         words = " ".join(re.findall(r"\w+", MARKER.sub("", c.text).lower()))
-        kept = unique.get(words) or next((k for w, k in unique.items() if w.startswith(words)),
-                                         None)
+        kept = next((k for w, k in unique.items() if f"{w} ".startswith(f"{words} ")), None)
         if kept is None:
             unique[words] = c
         else:
@@ -135,7 +134,8 @@ def stream_reply(client, system: str, user: str, count: int, stop: tuple[str, ..
         if shown:
             parts.append(shown)
             yield shown
-            if max_sentences and _sentences_begun("".join(parts)) > max_sentences:
+            if (max_sentences and re.search(r"\w", shown)  # a new sentence may have begun
+                    and _sentences_begun("".join(parts)) > max_sentences):
                 deltas.close()  # stops reading the reply; the server stops writing it
                 break
     rest = markers.flush()

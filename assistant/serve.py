@@ -13,6 +13,7 @@ import uvicorn
 from assistant.core import Assistant
 from assistant.errors import CiteqaError
 from assistant.guard import is_loopback
+from assistant.local_llm import LOCAL
 from assistant.settings import parse_auth
 
 
@@ -69,11 +70,11 @@ def ready_line(qa: Assistant, host: str, port: int) -> str:
     line = f"citeqa: serving {qa.folder} at http://{shown}:{port} (Ctrl-C stops it)"
     if qa.settings.auth:
         line += f"; log in as {parse_auth(qa.settings.auth)[0]!r} (the CITEQA_AUTH password)"
-    if qa.settings.llm_url:  # LLM mode: say which model writes the answers
-        model = (qa.settings.llm_model or "the bundled SmolLM2-135M"
-                 if qa.settings.llm_url == "local" else f"{qa.settings.llm_model} at "
-                 f"{qa.settings.llm_url}")
-        line += f"; answers written by {model} (LLM mode)"
+    url, model = qa.settings.llm_url, qa.settings.llm_model
+    if url == LOCAL:  # LLM mode: say which model writes the answers
+        line += f"; answers written by {model or 'the bundled SmolLM2-135M'} (LLM mode)"
+    elif url:
+        line += f"; answers written by {model} at {url} (LLM mode)"
     return line
 
 

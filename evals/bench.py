@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from evals.metrics import percentile
+from evals.runner import ask_streaming
 from evals.suite_files import SuiteFormatError, read_suite, select_cases
 
 SUITE_SUFFIXES = {".jsonl", ".json", ".csv"}
@@ -134,19 +135,12 @@ def measure(system, files: list[Path], report, ingest_s: float, asked: list[str]
     system.ask(asked[0], top_k=top_k)
     first_ms = (time.perf_counter() - started) * 1000
     latencies, first_pieces = [], []
-    stream = getattr(system, "ask_stream", None)
     for question in tqdm(asked, desc="bench", unit="ask", disable=not progress, file=sys.stderr):
         started = time.perf_counter()
-        if stream is None:
-            system.ask(question, top_k=top_k)
-        else:  # text pieces (a generated answer streaming), then the answer
-            first = None
-            for item in stream(question, top_k=top_k):
-                if isinstance(item, str) and first is None:
-                    first = (time.perf_counter() - started) * 1000
-            if first is not None:
-                first_pieces.append(first)
+        _, first = ask_streaming(system, question, top_k)
         latencies.append((time.perf_counter() - started) * 1000)
+        if first is not None:  # a generated answer streamed (LLM mode)
+            first_pieces.append((first - started) * 1000)
     added = len(getattr(report, "added", []) or []) + len(getattr(report, "updated", []) or [])
     return {
         "files": len(files), "documents_indexed": added, "bytes": size, "chunks": chunks,

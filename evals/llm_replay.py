@@ -39,10 +39,12 @@ class Recorder:
 
     def stream(self, system: str, user: str, stop: tuple[str, ...] = ()):
         parts = []
-        for part in self.client.stream(system, user, stop=stop):
-            parts.append(part)
-            yield part
-        self.replies[_key(system, user)] = "".join(parts)
+        try:
+            for part in self.client.stream(system, user, stop=stop):
+                parts.append(part)
+                yield part
+        finally:  # also when the reader stops early (a looping reply is cut off)
+            self.replies[_key(system, user)] = "".join(parts)
 
 
 class Replayer:

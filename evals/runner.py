@@ -157,8 +157,10 @@ def ingest_suite_documents(system: System, suite: Suite, folder: Path, progress:
         bar.close()
 
 
-def _ask(system, question: str, top_k: int | None, history: list) -> tuple[Any, float | None]:
-    """The answer, and when its first generated text arrived (streaming systems in LLM mode)."""
+def ask_streaming(system, question: str, top_k: int | None = None, history: list | None = None
+                  ) -> tuple[Any, float | None]:
+    """The answer, and when (perf_counter) its first generated text arrived: None unless the
+    system streams (``ask_stream``) and this answer did (LLM mode)."""
     kwargs = {"top_k": top_k, **({"history": history} if history else {})}
     stream = getattr(system, "ask_stream", None)
     if stream is None:
@@ -185,7 +187,7 @@ def evaluate(system: System, cases: list[Case], top_k: int | None = None,
         turn_rows, history = [], []
         for turn in case.turns:
             started = time.perf_counter()
-            answer, first = _ask(system, turn.question, top_k, history)
+            answer, first = ask_streaming(system, turn.question, top_k, history)
             result = answer.to_dict()
             turn_rows.append(score_turn(turn, result, (time.perf_counter() - started) * 1000))
             view = getattr(system, "view", None)

@@ -346,3 +346,17 @@ def test_recorded_replies_replay_to_the_same_answers(sample_qa, tmp_path):
                                                                               "again.json"))
     assert [(c["answer"], c["mode"]) for c in live] == [(c["answer"], c["mode"]) for c in again]
     assert again[0]["mode"] == "llm"  # the troops reply answers the troops question
+
+
+def test_a_reply_cut_off_while_streaming_is_recorded_as_far_as_it_was_read(sample_qa, tmp_path):
+    from evals.llm_replay import main as replay
+
+    loop = " ".join(f"Mexico sent hundreds of soldiers, wave {n} [1]." for n in range(1, 40))
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text('{"question": "How many troops?", "answers": ["hundreds of soldiers"]}\n')
+    replies = tmp_path / "r.json"
+    common = [str(suite), "--index", sample_qa.settings.index, "--replies", str(replies)]
+    with FakeLLM(lambda _req: Reply(loop, pieces=80)) as fake:
+        assert replay(["record", *common, "--llm-url", fake.url, "--llm-model", "fake"]) == 0
+    recorded = [v for v in json.loads(replies.read_text()).values() if "wave" in v]
+    assert len(recorded) == 1 and "wave 3 [1]." in recorded[0] and "wave 9" not in recorded[0]
