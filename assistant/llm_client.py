@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 
 from assistant.errors import CiteqaError, LLMError
@@ -66,14 +67,24 @@ class LLMClient:
     def stream(self, system: str, user: str, stop: tuple[str, ...] = ()) -> Iterator[str]:
         """The reply as it is generated, piece by piece, ending at any of ``stop``."""
         extra = {"stop": list(stop)} if stop else {}
+        parts, finished = None, False
         try:
-            for part in self.llm.stream_chat(self._messages(system, user), **extra):
+            parts = self.llm.stream_chat(self._messages(system, user), **extra)
+            for part in parts:
                 if part.delta:
                     yield part.delta
+            finished = True
         except CiteqaError:
             raise
         except Exception as exc:
             raise LLMError(self._why(exc)) from None
+        finally:
+            if parts is not None and not finished:  # the reader stopped early, or it failed
+                parts.close()
+                # llama-index keeps an abandoned stream in a reference cycle; collected later,
+                # inside the next request, its HTTP response closes under httpx's pool lock and
+                # deadlocks (seen: a bench run idle after 10 questions). Collect it now.
+                gc.collect()
 
     def _why(self, exc: Exception) -> str:
         """One line for a failure, classified by the openai client's exception types."""
