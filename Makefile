@@ -79,15 +79,15 @@ eval: setup
 		--docs evals/suites/trust/docs --out $(EVAL_OUT)/trust-test.json \
 		--report $(EVAL_OUT)/trust-test.html $(TRUST_GATES)
 
-# `make fit-abstention`: refit the "not in the documents" model (assistant/abstention.json) on
-# the suites' documents (see evals/abstention.py); the split-by-split numbers land in $(EVAL_OUT).
+# `make fit-abstention`: refit the "not in the documents" model (assistant/models/abstention.json) on
+# the suites' documents (see assistant/models/fit_abstention.py); the split-by-split numbers land in $(EVAL_OUT).
 fit-abstention: setup
 	mkdir -p $(EVAL_OUT)
 	$(PY) -m assistant eval evals/suites/covidqa/covidqa.squad.json --index $(INDEX)-covidqa \
 		--limit 1 --quiet >/dev/null
 	$(PY) -m assistant ingest evals/suites/trust/docs --index $(INDEX)-trust
 	$(PY) -m assistant ingest examples/docs --index $(INDEX)-sample
-	$(PY) -m evals.abstention --covid-index $(INDEX)-covidqa --trust-index $(INDEX)-trust \
+	$(PY) -m assistant.models.fit_abstention --covid-index $(INDEX)-covidqa --trust-index $(INDEX)-trust \
 		--sample-index $(INDEX)-sample --report $(EVAL_OUT)/abstention.json
 
 clean:

@@ -1,5 +1,16 @@
 """citeqa's answering side; the public API: ``from assistant import Assistant``.
 
+The rooms, imports pointing down (faces -> the Assistant -> stages -> llm, models -> text -> index):
+
+- ``core.py``, ``conversation.py``: the Assistant and its conversations; ``settings.py``,
+  ``types.py``, ``errors.py``, ``history.py`` (the history's shape), ``llama_retriever.py``
+  (the Assistant as a llama-index retriever);
+- ``stages/``: the answer path, one numbered module a stage (query, retrieve, rank, answer);
+- ``text/``: what the stages know about text (sentence scores, names and numbers, answer kinds);
+- ``models/``: fitted models (the "not in the documents" decision) beside the code that fits them;
+- ``llm/``: LLM mode (client, local llama.cpp server, prompts, reply checks);
+- ``faces/``: the command line, the web page, the HTTP API and the server that runs them.
+
 The names load on first use, so ``citeqa --help`` (which imports this package) stays quick."""
 
 from __future__ import annotations

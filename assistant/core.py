@@ -1,8 +1,9 @@
 """The Assistant: the package's front door (open, ingest, ask, retrieve, documents, as_retriever).
 
 A question runs through four stages, each its own module and each replaceable:
-QueryBuilder (query.py) → Retriever (retrieval.py) → EvidenceRanker (evidence.py) → Answerer
-(answerers.py: extractive, or LLM with the extractive one as its fallback).
+QueryBuilder (stages/s1_query.py) → Retriever (stages/s2_retrieve.py) → EvidenceRanker
+(stages/s3_rank.py) → Answerer (stages/s4_answer.py: extractive, or LLM with the extractive one as
+its fallback).
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
-from assistant.answerers import NO_ANSWER, Answerer, ExtractiveAnswerer, LLMAnswerer
 from assistant.conversation import Conversation
 from assistant.errors import BadInputError, CiteqaError, NoIndexError
-from assistant.evidence import EvidenceRanker
-from assistant.extract import Weights
-from assistant.local_llm import LOCAL
-from assistant.query import QueryBuilder, clean_question
-from assistant.retrieval import HybridRetriever, Retriever, to_passage
+from assistant.llm.local import LOCAL
 from assistant.settings import Settings, load_settings
+from assistant.stages.s1_query import QueryBuilder, clean_question
+from assistant.stages.s2_retrieve import HybridRetriever, Retriever, to_passage
+from assistant.stages.s3_rank import EvidenceRanker
+from assistant.stages.s4_answer import NO_ANSWER, Answerer, ExtractiveAnswerer, LLMAnswerer
+from assistant.text.scoring import Weights
 from assistant.types import Answer, Passage
 from index import DocumentRecord, Index, IngestReport
 from index.view import DocumentView
@@ -94,16 +95,16 @@ class Assistant:
     @cached_property
     def llm(self):
         """The LLM client when ``llm_url`` is set (LLM mode), else None (extractive answers);
-        ``local`` starts a llama.cpp server in this process (assistant/local_llm.py)."""
+        ``local`` starts a llama.cpp server in this process (assistant/llm/local.py)."""
         if not self.settings.llm_url:
             return None
-        from assistant.llm_client import LLMClient
+        from assistant.llm.client import LLMClient
 
         url, model, key = self.settings.llm_url, self.settings.llm_model, self.settings.llm_api_key
         if url == LOCAL:  # the bundled (or a named) GGUF on a llama.cpp server of our own
-            from assistant import local_llm
+            from assistant.llm import local
 
-            self.local_server = local_llm.start(model)
+            self.local_server = local.start(model)
             url, model, key = (self.local_server.url, self.local_server.model.name,
                                self.local_server.api_key)
         return LLMClient(url, model, key, timeout=self.settings.llm_timeout)

@@ -1,8 +1,21 @@
-"""What the assistant returns: passages, citations and answers (plain, JSON-ready dataclasses)."""
+"""What the answer path passes and returns: retrieval hits, passages, citations and answers (plain
+dataclasses; all but Hit JSON-ready)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from index import StoredChunk
+
+
+@dataclass
+class Hit:
+    """A retrieved chunk with its fused score."""
+
+    chunk: StoredChunk
+    score: float
 
 
 @dataclass

@@ -1,1 +1,2 @@
-"""Eval suites, metrics and the runner; scores any system with ingest() and ask()."""
+"""Eval suites, metrics, the runner and its reports; scores any system with ingest() and ask().
+Benchmarks and their corpora are in ``evals/bench/``."""

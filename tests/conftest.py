@@ -37,7 +37,7 @@ def as_uploads(paths) -> list[str]:
     """Copies of files where Gradio keeps uploads (the UI's upload handler takes nothing else)."""
     import uuid
 
-    from assistant.ui import upload_folder
+    from assistant.faces.ui import upload_folder
 
     folder = upload_folder() / f"test-{uuid.uuid4().hex}"
     folder.mkdir(parents=True)

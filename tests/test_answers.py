@@ -83,6 +83,6 @@ def test_retrieve_and_llama_index_retriever(sample_qa):
     ("Exports fell 10 percent of their value.", "10 percent"),
 ])
 def test_an_amount_phrase_does_not_end_on_of(sentence, phrase):
-    from assistant.answer_kinds import QUANTITY
+    from assistant.text.answer_kinds import QUANTITY
 
     assert QUANTITY.search(sentence).group() == phrase

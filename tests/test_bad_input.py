@@ -78,7 +78,7 @@ def test_bad_questions_on_the_command_line(cli_index, name):
 
 @pytest.fixture(scope="module")
 def base(sample_qa):
-    from assistant.serve import start_background
+    from assistant.faces.serve import start_background
 
     server, url = start_background(sample_qa, warm=False)
     yield url

@@ -8,7 +8,7 @@ from tests.conftest import ROOT, SAMPLE_DIR
 
 
 def test_bench_reports_throughput_latency_and_memory(tmp_path, capsys):
-    from assistant.cli import main
+    from assistant.faces.cli import main
 
     out = tmp_path / "bench.json"
     assert main(["bench", str(SAMPLE_DIR), "--asks", "5", "--quiet", "--json", str(out),
@@ -23,7 +23,7 @@ def test_bench_reports_throughput_latency_and_memory(tmp_path, capsys):
 
 
 def test_bench_questions_from_corpus_text(tmp_path):
-    from evals.bench import questions_from_text
+    from evals.bench.corpus import questions_from_text
 
     questions = questions_from_text([SAMPLE_DIR / "mexico-border-troops.txt"], 4)
     assert 1 <= len(questions) <= 4 and all(q.endswith("?") for q in questions)
@@ -33,7 +33,7 @@ def test_peak_memory_is_the_process_own_not_its_parents():
     # the parent holds ~400 MB when it starts the child; the child must not report that peak
     code = ("import subprocess, sys; big = bytearray(400 * 1024 * 1024); "
             "big[::4096] = b'x' * len(big[::4096]); "
-            "print(subprocess.run([sys.executable, '-c', 'from evals.bench import peak_rss_mb; "
+            "print(subprocess.run([sys.executable, '-c', 'from evals.bench.corpus import peak_rss_mb; "
             "print(peak_rss_mb())'], capture_output=True, text=True, check=True).stdout)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          check=True, timeout=120).stdout

@@ -14,7 +14,8 @@ def test_load_with_an_ingest_alongside(tmp_path):
                            "--index", str(index), "--quiet"], cwd=ROOT, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    run = subprocess.run([sys.executable, "evals/bench_http.py", "--serve", "--index", str(index),
+    run = subprocess.run([sys.executable, "-m", "evals.bench.http_load", "--serve",
+                          "--index", str(index),
                           "--clients", "2", "--seconds", "4", "--ingest-generated", "6",
                           "--ingest-batch", "3", "--max-p95-ms", "60000"],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)

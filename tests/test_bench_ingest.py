@@ -9,7 +9,7 @@ from tests.conftest import ROOT, SAMPLE_DIR
 
 def test_bench_ingest_times_citeqa_and_the_peer(tmp_path):
     out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, "-m", "evals.bench_ingest", str(SAMPLE_DIR),
+    done = subprocess.run([sys.executable, "-m", "evals.bench.ingest", str(SAMPLE_DIR),
                            "--systems", "peer,onnx", "--json", str(out)],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-800:]
@@ -21,7 +21,7 @@ def test_bench_ingest_times_citeqa_and_the_peer(tmp_path):
 
 
 def test_the_peer_answers_from_its_own_index(tmp_path):
-    from evals.peer import StarterPipeline
+    from evals.bench.peer import StarterPipeline
 
     peer = StarterPipeline(str(tmp_path / "peer"))
     assert peer.ingest([str(SAMPLE_DIR)]).added == ["mexico-border-troops.txt"]

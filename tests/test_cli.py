@@ -111,7 +111,7 @@ def test_serve_says_where_it_is_once_ready(cli_index):
 
 def test_the_serve_line_names_the_llm_that_writes_answers():
     from assistant import Assistant
-    from assistant.serve import ready_line
+    from assistant.faces.serve import ready_line
 
     local = Assistant.open("/nonexistent-index", llm_url="local")
     ollama = Assistant.open("/nonexistent-index", llm_url="http://localhost:11434/v1",

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from assistant.conversation import is_follow_up, resolve
+from assistant.stages.followups import is_follow_up, resolve
 
 
 @pytest.mark.parametrize("question, follow_up", [
@@ -75,7 +75,7 @@ def test_conversation_copies_share_the_assistant(sample_qa):
     ("How much does Canada's plan cost?\n\nThe answer is: How many personnel?", False),
 ])
 def test_an_llm_rewrite_stands_in_only_when_it_is_the_follow_up_in_context(rewrite, usable):
-    from assistant.conversation import usable_rewrite
+    from assistant.stages.followups import usable_rewrite
 
     assert usable_rewrite(rewrite, "How many personnel?",
                           ["How much does Canada's plan cost?"]) is usable

@@ -167,7 +167,7 @@ def test_shipped_covidqa_suite_reads_with_its_licence():
 
 
 def test_cli_gates_report_and_compare(sample_qa, tmp_path, capsys):
-    from assistant.cli import main
+    from assistant.faces.cli import main
 
     suite = str(ROOT / "evals/suites/sample.jsonl")
     index = str(sample_qa.index.folder)
@@ -187,7 +187,7 @@ def test_cli_gates_report_and_compare(sample_qa, tmp_path, capsys):
 @pytest.mark.parametrize("argv", [["--fail-under", "passed"], ["--fail-under", "passed=x"],
                                   ["--fail-under", "latency_p95_ms=100"]])
 def test_cli_bad_gate_is_a_usage_error(argv, capsys):
-    from assistant.cli import main
+    from assistant.faces.cli import main
 
     with pytest.raises(SystemExit) as exc:
         main(["eval", "suite.jsonl", *argv])

@@ -16,8 +16,8 @@ import urllib.request
 import pytest
 
 from assistant import Assistant
-from assistant.cli import main
 from assistant.errors import EmptyQuestionError
+from assistant.faces.cli import main
 from tests.conftest import ROOT, SAMPLE
 
 HOSTILE = ("The lighthouse on Skerra was lit in 1911 \x1b]0;pwned\x07 by keeper Ansel Brae."
@@ -63,7 +63,7 @@ def test_a_documents_bracketed_number_is_no_marker(hostile_index):
     cited = answer.citations[0]
     assert "[1]." in cited.text  # the citation quotes the document exactly
     assert "tall (1)." in answer.body and answer.body.count("[1]") == 1
-    from assistant.render import answer_html
+    from assistant.faces.render import answer_html
 
     html = answer_html(answer, 1)  # links: the short answer's marker and the sentence's, no more
     assert html.count("href='#src-1-1'") + html.count('href="#src-1-1"') == answer.text.count("[1]")
@@ -132,7 +132,7 @@ def test_a_pipe_closed_early_is_no_traceback(hostile_index):
 
 
 def test_an_index_deleted_under_a_running_server_says_so(tmp_path):
-    from assistant.serve import start_background
+    from assistant.faces.serve import start_background
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -150,7 +150,7 @@ def test_an_index_deleted_under_a_running_server_says_so(tmp_path):
                 urllib.request.urlopen(req, timeout=60)
             assert failed.value.code < 500
             assert "deleted" in json.loads(failed.value.read())["error"]
-        from assistant.ui import upload
+        from assistant.faces.ui import upload
         from tests.conftest import as_uploads
 
         html, added = upload(qa, as_uploads([SAMPLE]))

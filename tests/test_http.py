@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from assistant import Assistant
-from assistant.guard import is_loopback
-from assistant.serve import make_server, start_background
+from assistant.faces.guard import is_loopback
+from assistant.faces.serve import make_server, start_background
 
 
 def call(url: str, body: bytes | dict | None = None, headers: dict | None = None,

@@ -54,7 +54,7 @@ def test_two_files_of_one_name_given_alone_keep_both(tmp_path, two_roots):
 
 
 def test_uploads_of_one_name_are_numbered_and_never_replace_a_folder_document(tmp_path, two_roots):
-    from assistant.ui import upload
+    from assistant.faces.ui import upload
 
     a, _ = two_roots
     qa = Assistant.open(tmp_path / "ix")

@@ -11,8 +11,8 @@ from fake_llm import FakeLLM, Reply
 
 import prompts
 from assistant import Assistant
-from assistant.cli import main
-from assistant.llm_markers import MarkerFilter, split_claims
+from assistant.faces.cli import main
+from assistant.llm.markers import MarkerFilter, split_claims
 
 TROOPS = ("Mexico has sent hundreds of soldiers to the border [1]. "
           "The plan is to deploy 10,000 troops eventually [2][9].")
@@ -330,9 +330,9 @@ def test_cli_chat_streams_follow_ups_through_the_llm(sample_qa, capsys, monkeypa
 
 
 def test_recorded_replies_replay_to_the_same_answers(sample_qa, tmp_path):
-    """evals/llm_replay.py: a model's replies are recorded once, then LLM mode's checks run on
+    """assistant/llm/replay.py: a model's replies are recorded once, then LLM mode's checks run on
     them again without the model (what tuning the checks on a real model's replies rests on)."""
-    from evals.llm_replay import main as replay
+    from assistant.llm.replay import main as replay
 
     suite = tmp_path / "suite.jsonl"
     suite.write_text('{"question": "How many troops?", "answers": ["10,000"]}\n'
@@ -349,7 +349,7 @@ def test_recorded_replies_replay_to_the_same_answers(sample_qa, tmp_path):
 
 
 def test_a_reply_cut_off_while_streaming_is_recorded_as_far_as_it_was_read(sample_qa, tmp_path):
-    from evals.llm_replay import main as replay
+    from assistant.llm.replay import main as replay
 
     loop = " ".join(f"Mexico sent hundreds of soldiers, wave {n} [1]." for n in range(1, 40))
     suite = tmp_path / "suite.jsonl"

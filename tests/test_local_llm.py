@@ -15,12 +15,12 @@ import sys
 import pytest
 
 from assistant import Assistant
-from assistant.cli import CHECKED, REFUSED, main
-from assistant.conversation import usable_rewrite
-from assistant.entities import mentioned, question_entities, words_of
 from assistant.errors import CiteqaError
-from assistant.llm_markers import MARKER, split_claims
-from assistant.local_llm import BUNDLED_SHA256, bundled_model
+from assistant.faces.cli import CHECKED, REFUSED, main
+from assistant.llm.local import BUNDLED_SHA256, bundled_model
+from assistant.llm.markers import MARKER, split_claims
+from assistant.stages.followups import usable_rewrite
+from assistant.text.entities import mentioned, question_entities, words_of
 from index.hashing import sha256_file
 from tests.conftest import ROOT, SAMPLE, SAMPLE_DIR
 
@@ -36,7 +36,7 @@ def local_qa(tmp_path_factory):
     return qa
 
 
-SERVE = ("import sys, time\nfrom assistant import local_llm\ns = local_llm.start()\n"
+SERVE = ("import sys, time\nfrom assistant.llm import local\ns = local.start()\n"
          "print(s.url, s.api_key, flush=True)\ntime.sleep(600)\n")
 
 
@@ -177,7 +177,7 @@ def test_cli_json_in_local_mode_and_the_process_ends(local_qa):
 def test_an_unknown_model_file_is_refused_before_loading(tmp_path):
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"not a model")
-    from assistant.local_llm import start
+    from assistant.llm.local import start
 
     with pytest.raises(CiteqaError, match="could not start the local LLM: .* is not a GGUF file"):
         start(str(bad))

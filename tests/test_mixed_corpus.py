@@ -73,7 +73,7 @@ def test_a_follow_up_with_the_sources_of_the_last_answer(mixed_qa):
 
 
 def test_retrieval_favours_preferred_sources_by_the_boost(mixed_qa):
-    from assistant.retrieval import HybridRetriever
+    from assistant.stages.s2_retrieve import HybridRetriever
 
     query = mixed_qa.queries.run("cost")
     plain = mixed_qa.retriever.search(query, 10)

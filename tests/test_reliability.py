@@ -75,7 +75,7 @@ def test_two_ingest_processes_never_interleave(tmp_path):
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """A real server (UI + API) on loopback over a fresh index of the sample article."""
-    from assistant.serve import start_background
+    from assistant.faces.serve import start_background
 
     folder = tmp_path_factory.mktemp("served")
     qa = Assistant.open(folder / "ix")
@@ -97,7 +97,7 @@ def _ask(url: str, question: str, endpoint: str = "ask") -> tuple[int, dict, flo
 
 def test_questions_are_answered_while_an_upload_is_indexed(served):
     """The UI's upload handler indexes files in one thread while clients ask over HTTP."""
-    from assistant.ui import upload
+    from assistant.faces.ui import upload
 
     qa, url, folder = served
     uploads = _notes(folder / "uploads", 8)
@@ -131,7 +131,7 @@ def test_questions_never_wait_for_an_uploads_embedding(served):
     """While an upload's sentences are being embedded, questions over HTTP are answered: an
     ask that starts after the embedding began comes back before it ends (they once waited for
     the whole ingest, the embedder holding one lock across its batches)."""
-    from assistant.ui import upload
+    from assistant.faces.ui import upload
 
     qa, url, folder = served
     big = folder / "long-log" / "harbour-log.txt"
@@ -166,7 +166,7 @@ def test_questions_never_wait_for_an_uploads_embedding(served):
 
 
 def test_an_upload_while_another_process_writes_gets_one_line(served):
-    from assistant.ui import upload
+    from assistant.faces.ui import upload
 
     qa, _, folder = served
     extra = _notes(folder / "extra", 1, first=40)
@@ -175,7 +175,7 @@ def test_an_upload_while_another_process_writes_gets_one_line(served):
     assert BUSY in html and added is None
     with pytest.raises(CiteqaError, match=BUSY), IndexLock(qa.index.folder):
         qa.ingest([extra])
-    from assistant.ui import remove
+    from assistant.faces.ui import remove
 
     with IndexLock(qa.index.folder):
         assert BUSY in remove(qa, "mexico-border-troops.txt")
@@ -192,7 +192,7 @@ def test_a_cli_ingest_into_an_index_a_server_holds_open_is_refused(served, tmp_p
     line = done.stderr.strip()
     assert "open in a running citeqa serve" in line and f"pid {os.getpid()}" in line
     assert len(line.splitlines()) == 1
-    from assistant.ui import upload
+    from assistant.faces.ui import upload
 
     html, added = upload(qa, as_uploads([docs / "note-60.txt"]))  # the server's own writes go on
     assert added == "note-60.txt", html

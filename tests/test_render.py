@@ -2,7 +2,7 @@
 
 
 def test_an_ingest_summary_is_coloured_by_what_happened():
-    from assistant.render import report_html
+    from assistant.faces.render import report_html
     from index import IngestReport
 
     assert "cq-ok" in report_html(IngestReport(added=["a.txt"]))

@@ -22,7 +22,7 @@ from tests.test_http import call
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from assistant.serve import start_background
+    from assistant.faces.serve import start_background
 
     folder = tmp_path_factory.mktemp("sec")
     qa = Assistant.open(folder / "ix", max_upload_mb=1)
@@ -47,7 +47,7 @@ def post_file(url: str, filename: str, content: bytes) -> tuple[int, object]:
 
 
 def test_the_server_binds_loopback_by_default(sample_qa):
-    from assistant.serve import make_server
+    from assistant.faces.serve import make_server
     from assistant.settings import Settings
 
     assert Settings().host == "127.0.0.1"
@@ -56,7 +56,7 @@ def test_the_server_binds_loopback_by_default(sample_qa):
 
 
 def test_an_upload_named_with_dot_dots_lands_inside_the_upload_folder(site):
-    from assistant.ui import upload
+    from assistant.faces.ui import upload
 
     qa, url = site
     status, paths = post_file(url, "../../evil dir/../../x.txt", b"The ferry carried 31 bicycles.\n")
@@ -123,7 +123,7 @@ def test_the_upload_event_refuses_server_paths(site, tmp_path):
 
 
 def test_a_real_upload_still_indexes(site):
-    from assistant.ui import upload
+    from assistant.faces.ui import upload
 
     qa, _ = site
     note = Path(tempfile.mkdtemp()) / "ferry-timetable.txt"
@@ -202,7 +202,7 @@ def test_json_nested_too_deeply_is_a_400(site):
 def test_non_ascii_credentials_are_compared_not_crashed(sample_qa):
     import base64
 
-    from assistant.serve import start_background
+    from assistant.faces.serve import start_background
 
     qa = Assistant(sample_qa.settings.model_copy(update={"auth": "zoë:pässwörd"}),
                    index=sample_qa.index)

@@ -60,15 +60,15 @@ def test_onnx_vectors_are_the_torch_vectors_and_int8_stays_close():
 
 
 def test_help_imports_nothing_heavy():
-    code = ("import sys\nsys.argv = ['citeqa', '--help']\nimport assistant.cli\n"
-            "try:\n    assistant.cli.main()\nexcept SystemExit:\n    pass")
+    code = ("import sys\nsys.argv = ['citeqa', '--help']\nimport assistant.faces.cli\n"
+            "try:\n    assistant.faces.cli.main()\nexcept SystemExit:\n    pass")
     assert _modules_after(code) == []
     assert _modules_after("import assistant", ("numpy",)) == []
 
 
 def test_ask_imports_neither_torch_nor_the_ui(tmp_path, docs_dir):
     Assistant.open(tmp_path / "ix").ingest([docs_dir])  # exports the ONNX model if needed
-    code = ("import sys\nfrom assistant.cli import main\n"
+    code = ("import sys\nfrom assistant.faces.cli import main\n"
             f"main(['ask', 'How many troops?', '--index', {str(tmp_path / 'ix')!r}])")
     assert _modules_after(code) == []
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from assistant import Assistant
-from assistant.answerers import NO_ANSWER, ExtractiveAnswerer
-from assistant.evidence import EvidenceRanker
-from assistant.retrieval import HybridRetriever
+from assistant.stages.s2_retrieve import HybridRetriever
+from assistant.stages.s3_rank import EvidenceRanker
+from assistant.stages.s4_answer import NO_ANSWER, ExtractiveAnswerer
 from assistant.types import Answer
 from tests.conftest import ROOT, SAMPLE_DIR
 

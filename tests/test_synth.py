@@ -1,4 +1,4 @@
-"""The synthetic corpus and scale index of evals/synth.py (issue 6): deterministic, and complete
+"""The synthetic corpus and scale index of evals/bench/synth.py (issue 6): deterministic, and complete
 enough that the real assistant opens and searches it."""
 
 import json
@@ -6,12 +6,12 @@ import random
 import subprocess
 import sys
 
-from evals.synth import CHUNKS_PER_DOC, SENTENCES_PER_CHUNK, Synth, write_corpus
+from evals.bench.synth import CHUNKS_PER_DOC, SENTENCES_PER_CHUNK, Synth, write_corpus
 from tests.conftest import ROOT
 
 
 def _scale(folder, *options):
-    return subprocess.run([sys.executable, "-m", "evals.synth", "scale", str(folder), *options],
+    return subprocess.run([sys.executable, "-m", "evals.bench.synth", "scale", str(folder), *options],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
@@ -68,7 +68,7 @@ def test_scale_refuses_a_folder_it_did_not_build(tmp_path):
 
 
 def test_scale_replaces_its_own_earlier_index(tmp_path):
-    from evals.synth import MARK
+    from evals.bench.synth import MARK
 
     folder = tmp_path / "idx"
     folder.mkdir()

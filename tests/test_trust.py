@@ -9,10 +9,18 @@ import numpy as np
 import pytest
 
 from assistant import Assistant
-from assistant.abstention import FEATURES, MODEL_FILE, TOPIC_FEATURES, AbstentionModel, load_model
-from assistant.answerers import short_answer
-from assistant.entities import mentioned, question_entities, words_of
-from assistant.sentence_forms import BYLINE, CREDIT, HEADING, ITEM, REFERENCE, SENTENCE, sentence_form
+from assistant.models.abstention import FEATURES, MODEL_FILE, TOPIC_FEATURES, AbstentionModel, load_model
+from assistant.stages.s4_answer import short_answer
+from assistant.text.entities import mentioned, question_entities, words_of
+from assistant.text.sentence_forms import (
+    BYLINE,
+    CREDIT,
+    HEADING,
+    ITEM,
+    REFERENCE,
+    SENTENCE,
+    sentence_form,
+)
 from assistant.types import Citation
 from index.loaders import load
 
@@ -245,7 +253,7 @@ def test_confidence_is_in_every_answer_and_low_when_abstaining(sample_qa):
 
 
 def test_threshold_is_chosen_for_the_stated_false_abstention_rate():
-    from evals.abstention import choose_threshold, rates
+    from assistant.models.fit_abstention import choose_threshold, rates
 
     rng = np.random.default_rng(3)
     covid, trust = rng.uniform(0, 1, 400), rng.uniform(0.2, 1, 100)
@@ -258,7 +266,7 @@ def test_threshold_is_chosen_for_the_stated_false_abstention_rate():
 
 
 def test_fit_part_stores_what_the_runtime_reads():
-    from evals.abstention import Example, fit_part
+    from assistant.models.fit_abstention import Example, fit_part
 
     rng = np.random.default_rng(5)
     examples = [Example("q", True, "trust", "fit", "written",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant import Assistant
-from assistant.serve import start_background
+from assistant.faces.serve import start_background
 
 CHROMIUM = os.environ.get("CITEQA_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -278,7 +278,7 @@ def test_examples_come_from_the_indexed_documents_and_a_click_asks(browser, site
 
 
 def test_a_document_removed_in_one_tab_leaves_the_others_list(browser, tmp_path):
-    from assistant.ui import REFRESH_S, remove
+    from assistant.faces.ui import REFRESH_S, remove
 
     docs = tmp_path / "docs"
     docs.mkdir()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 import prompts
-from assistant.markers import defuse
-from assistant.retrieval import Hit
+from assistant.text.markers import defuse
+from assistant.types import Hit
 
 _TAG = re.compile(r"<(/?)(passage)", re.IGNORECASE)
 # the answer prompt's own label: a small model that goes on to write the next question and

@@ -1,8 +1,8 @@
 """Load test for POST /api/ask: N clients for T seconds on loopback; prints requests, failures, p50/p95.
 
-    python evals/bench_http.py --url http://127.0.0.1:7860 --clients 8 --seconds 30
-    python evals/bench_http.py --serve --index .citeqa     # starts `citeqa serve` itself, then stops it
-    python evals/bench_http.py --serve --index IDX --ingest-generated 200   # and upload 200
+    python -m evals.bench.http_load --url http://127.0.0.1:7860 --clients 8 --seconds 30
+    python -m evals.bench.http_load --serve --index .citeqa   # starts `citeqa serve`, then stops it
+    python -m evals.bench.http_load --serve --index IDX --ingest-generated 200   # and upload 200
         generated documents through the UI's upload endpoint while the questions run
 
 Speaks plain HTTP only (no import of assistant/), so it can load any server with the same API;
@@ -146,7 +146,7 @@ def start_server(index: str, timeout: float = 120) -> tuple[subprocess.Popen, st
         port = sock.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "assistant", "serve", "--index", index,
                              "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=Path(__file__).resolve().parents[1], env=dict(os.environ))
+                            cwd=Path(__file__).resolve().parents[2], env=dict(os.environ))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

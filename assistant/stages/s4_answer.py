@@ -9,15 +9,14 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from assistant.errors import LLMError
-from assistant.evidence import Evidence
-from assistant.extract import Scored, Weights
-from assistant.llm_check import MAX_CLAIMS, cite, parse_reply, why_refused
-from assistant.llm_markers import UNSUPPORTED, stream_reply
-from assistant.llm_prompts import ANSWER_STOP, build_prompt
-from assistant.markers import defuse
-from assistant.query import Query
-from assistant.retrieval import Hit
-from assistant.types import Answer, Citation
+from assistant.llm.check import MAX_CLAIMS, cite, parse_reply, why_refused
+from assistant.llm.markers import UNSUPPORTED, stream_reply
+from assistant.llm.prompts import ANSWER_STOP, build_prompt
+from assistant.stages.s1_query import Query
+from assistant.stages.s3_rank import Evidence
+from assistant.text.markers import defuse
+from assistant.text.scoring import Scored, Weights
+from assistant.types import Answer, Citation, Hit
 
 NO_ANSWER = "The documents do not answer this question."
 
@@ -77,7 +76,7 @@ class ExtractiveAnswerer:
 
 class LLMAnswerer:
     """A model writes the answer from the top passages; its markers are checked and each
-    citation is the passage's sentence that best supports it (assistant/llm_check.py). Without
+    citation is the passage's sentence that best supports it (assistant/llm/check.py). Without
     evidence the model is not asked; a failing endpoint gives the extractive answer."""
 
     def __init__(self, client, view, embedder, keyword, passages: int,

@@ -7,10 +7,17 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.answer_kinds import find_answer
-from assistant.entities import mentioned, words_of
-from assistant.retrieval import Hit
-from assistant.sentence_forms import BYLINE, ITEM, SENTENCE, answers_content, forms_asked, sentence_form
+from assistant.text.answer_kinds import find_answer
+from assistant.text.entities import mentioned, words_of
+from assistant.text.sentence_forms import (
+    BYLINE,
+    ITEM,
+    SENTENCE,
+    answers_content,
+    forms_asked,
+    sentence_form,
+)
+from assistant.types import Hit
 from index.textproc import WORD, stem, stopwords, terms
 from index.view import DocumentView, Outline
 
@@ -204,7 +211,7 @@ def widen(s: Scored, kind: str | None, weights: Weights, view: DocumentView,
 def select(kind: str | None, scored: list[Scored], weights: Weights, view: DocumentView,
            answers: bool = True) -> list[Scored]:
     """The best sentence and those close enough to it, none repeating another; [] when the
-    documents do not ``answers`` the question (assistant/abstention.py decides)."""
+    documents do not ``answers`` the question (assistant/models/abstention.py decides)."""
     if not scored or not answers:
         return []
     best = scored[0].score

@@ -10,16 +10,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.entities import mentioned, question_entities, words_of
-from assistant.extract import Scored, Weights, lexical_coverage, widen
-from assistant.llm_markers import MARKER, UNSUPPORTED, Claim, attach, split_claims
-from assistant.retrieval import Hit
+from assistant.llm.markers import MARKER, UNSUPPORTED, Claim, attach, split_claims
+from assistant.text.entities import mentioned, question_entities, words_of
+from assistant.text.scoring import Scored, Weights, lexical_coverage, widen
+from assistant.types import Hit
 from index.sentences import SENTENCE_END
 from index.textproc import terms
 from index.view import DocumentView
 
 NO_ANSWER_REPLY = "do not answer this question"
-LEXICAL_WEIGHT = 0.8  # as in extractive scoring (extract.Weights.lexical) …
+LEXICAL_WEIGHT = 0.8  # as in extractive scoring (text.scoring.Weights.lexical) …
 FRAGMENT_PENALTY = 0.2  # … and titles, bylines and headings are rarely what a claim rests on
 MIN_CLAIM_SUPPORT = 0.7  # a claim is supported by a passage's sentence scoring this much (set on
 # the bundled model's replies to trust dev: 0.5 kept 4 more wrong answers, 1.1 lost a right one)

@@ -1,4 +1,4 @@
-"""The HTTP API: /api/ask, /api/retrieve, /api/docs (served beside the UI by assistant.serve)."""
+"""The HTTP API: /api/ask, /api/retrieve, /api/docs (served beside the UI by assistant.faces.serve)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.core import Assistant
 from assistant.errors import BadInputError, CiteqaError, NoIndexError
-from assistant.guard import RequestGuard, parse_hosts
+from assistant.faces.guard import RequestGuard, parse_hosts
 from assistant.history import parse_history
 from assistant.settings import parse_auth
 

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from assistant.types import Passage
-from index import Index, StoredChunk
+from assistant.types import Hit, Passage
+from index import Index
 
 if TYPE_CHECKING:
-    from assistant.query import Query
-
-@dataclass
-class Hit:
-    """A retrieved chunk with its fused score."""
-
-    chunk: StoredChunk
-    score: float
-
+    from assistant.stages.s1_query import Query
 
 def weighted(dense: list[tuple[str, float]], keyword: list[tuple[str, float]],
              alpha: float = 0.5) -> dict[str, float]:

@@ -12,8 +12,8 @@ import uvicorn
 
 from assistant.core import Assistant
 from assistant.errors import CiteqaError
-from assistant.guard import is_loopback
-from assistant.local_llm import LOCAL
+from assistant.faces.guard import is_loopback
+from assistant.llm.local import LOCAL
 from assistant.settings import parse_auth
 
 
@@ -35,8 +35,8 @@ def full_app(qa: Assistant, host: str, port: int):
     """The API with the Gradio UI mounted at /, sharing one Assistant."""
     import gradio as gr
 
-    from assistant.http import create_app
-    from assistant.ui import build, launch_options, private_upload_folder
+    from assistant.faces.http import create_app
+    from assistant.faces.ui import build, launch_options, private_upload_folder
 
     private_upload_folder()  # before Gradio reads where uploads go
     app = create_app(qa, host)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
-from assistant.cli_parser import build_parser
-from assistant.terminal import safe, say
+from assistant.faces.cli_parser import build_parser
+from assistant.faces.terminal import safe, say
 
 
 def _assistant(args, index: str | None = None):
@@ -125,7 +125,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from evals.bench import run_bench
+    from evals.bench.corpus import run_bench
 
     return run_bench(lambda index: _assistant(args, index), args.corpus, index=args.index,
                      questions=args.questions,
@@ -134,7 +134,7 @@ def cmd_bench(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from assistant.serve import serve
+    from assistant.faces.serve import serve
 
     serve(_assistant(args), host=args.host, port=args.port)
     return 0

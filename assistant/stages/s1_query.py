@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.answer_kinds import answer_kind
-from assistant.conversation import Resolved, is_follow_up, resolve, usable_rewrite
-from assistant.entities import question_entities
 from assistant.errors import EmptyQuestionError, LLMError
 from assistant.history import parse_history
-from assistant.llm_prompts import condense_prompt
+from assistant.llm.prompts import condense_prompt
+from assistant.stages.followups import Resolved, is_follow_up, resolve, usable_rewrite
+from assistant.text.answer_kinds import answer_kind
+from assistant.text.entities import question_entities
 from index.textproc import terms
 
 # terminal escape sequences (colours, cursor moves) pasted with a question: CSI and OSC forms

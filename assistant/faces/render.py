@@ -5,8 +5,8 @@ from __future__ import annotations
 import html
 import re
 
-from assistant.answerers import NO_ANSWER
-from assistant.llm_markers import UNSUPPORTED
+from assistant.llm.markers import UNSUPPORTED
+from assistant.stages.s4_answer import NO_ANSWER
 from assistant.types import Answer, Citation
 
 CONTEXT_CHARS = 110

@@ -1,8 +1,8 @@
 """Record a real LLM's replies to a suite once, then replay them: LLM mode's checks (markers,
 support, citations) can be measured and changed in seconds without running the model again.
 
-    python -m evals.llm_replay record evals/suites/trust/dev.jsonl --index IX --replies R.json
-    python -m evals.llm_replay replay evals/suites/trust/dev.jsonl --index IX --replies R.json
+    python -m assistant.llm.replay record evals/suites/trust/dev.jsonl --index IX --replies R.json
+    python -m assistant.llm.replay replay evals/suites/trust/dev.jsonl --index IX --replies R.json
 
 ``record`` asks the LLM of ``--llm-url`` (default ``local``: the bundled model) and keeps each
 reply under its prompt; ``replay`` answers every prompt with the recorded reply (a prompt that
@@ -69,7 +69,7 @@ class Replayer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals.llm_replay", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m assistant.llm.replay", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=("record", "replay"))
     parser.add_argument("suite")

@@ -1,9 +1,9 @@
 """Whole-process ingest timings, back to back in one run: citeqa's backends and the peer.
 
-    python -m evals.bench_ingest DOCS [--systems peer,onnx,onnx-int8] [--rounds 2] [--json F]
+    python -m evals.bench.ingest DOCS [--systems peer,onnx,onnx-int8] [--rounds 2] [--json F]
 
 Each system ingests DOCS into a fresh index folder as its own process (``python -m assistant
-ingest`` or ``python -m evals.peer ingest``), timed from outside: wall seconds, CPU seconds
+ingest`` or ``python -m evals.bench.peer ingest``), timed from outside: wall seconds, CPU seconds
 (user + system, from the child's rusage) and peak resident memory. Rounds alternate the order,
 so a neighbour's load falls on every system alike; ratios are to the first system. The peer
 needs the ``bench`` extra. On a shared machine only ratios from one run mean anything.
@@ -27,7 +27,7 @@ BACKENDS = ("onnx", "onnx-int8", "torch")
 def command(system: str, docs: list[str], index: str) -> list[str]:
     """The ingest command line of ``system`` ("peer" or a citeqa embedding backend)."""
     if system == "peer":
-        return [sys.executable, "-m", "evals.peer", "ingest", *docs, "--index", index]
+        return [sys.executable, "-m", "evals.bench.peer", "ingest", *docs, "--index", index]
     if system not in BACKENDS:
         raise SystemExit(f"bench_ingest: unknown system {system!r}; choose peer or one of "
                          f"{', '.join(BACKENDS)}")
@@ -56,7 +56,7 @@ def run_once(system: str, docs: list[str], work: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals.bench_ingest",
+    parser = argparse.ArgumentParser(prog="python -m evals.bench.ingest",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("docs", nargs="+", help="folders or files to ingest")
     parser.add_argument("--systems", default="peer,onnx,onnx-int8",

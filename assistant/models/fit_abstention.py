@@ -1,6 +1,6 @@
-"""Fit the "not in the documents" decision (assistant/abstention.py) and report it.
+"""Fit the "not in the documents" decision (assistant/models/abstention.py) and report it.
 
-``python -m evals.abstention --covid-index DIR --trust-index DIR``
+``python -m assistant.models.fit_abstention --covid-index DIR --trust-index DIR``
 
 Training data is made from the suites' own documents, at scale:
 
@@ -13,14 +13,14 @@ Training data is made from the suites' own documents, at scale:
 Three splits, never mixed: COVID-QA by paper (a third each) and the trust dev questions by id
 (halves) give *fit* and *threshold*; *report* is the last third of the COVID-QA papers, the
 trust test split and the sample suite, which neither fitting nor the threshold ever saw. Two
-logistic parts are fitted (assistant/abstention.py): is the question about the documents
+logistic parts are fitted (assistant/models/abstention.py): is the question about the documents
 (answerable against off-topic), and does the best passage hold its answer (answerable against
 on-topic unanswerable); the confidence is their product. The threshold is the highest at which
 at most ``--false-abstention`` of the threshold split's answerable questions are refused, in
 each corpus. Writes the coefficients to
-assistant/abstention.json and the numbers (with the trade-off curve) to ``--report``.
+assistant/models/abstention.json and the numbers (with the trade-off curve) to ``--report``.
 
-Like the rest of evals/, nothing here imports assistant/ at module level.
+It sits beside the model it fits; scikit-learn (the ``fit`` extra) is imported only to fit.
 """
 
 from __future__ import annotations
@@ -36,7 +36,14 @@ from pathlib import Path
 
 import numpy as np
 
-SUITES = Path(__file__).parent / "suites"
+import evals
+from assistant.core import Assistant
+from assistant.models.abstention import FEATURES, MODEL_FILE, TOPIC_FEATURES, AbstentionModel
+from assistant.stages.s3_rank import EvidenceRanker
+from assistant.text.entities import TOKEN, fold, question_entities
+from evals.suite_files import read_suite
+
+SUITES = Path(evals.__file__).parent / "suites"
 COVID_SUITE = SUITES / "covidqa" / "covidqa.squad.json"
 TRUST_DEV, TRUST_TEST = SUITES / "trust" / "dev.jsonl", SUITES / "trust" / "test.jsonl"
 SAMPLE_SUITE = SUITES / "sample.jsonl"
@@ -63,7 +70,6 @@ def bucket(key: str, n: int) -> int:
 
 def turns(path: Path):
     """(id, Turn) of a suite's single-turn cases."""
-    from evals.suite_files import read_suite
 
     for case in read_suite(path).cases:
         if len(case.turns) == 1:
@@ -76,7 +82,6 @@ class Swapper:
     sentence) from the corpus that its gold document never mentions."""
 
     def __init__(self, texts: dict[str, str], seed: int = 16):
-        from assistant.entities import TOKEN, fold
 
         self.texts, self.fold, self.token = texts, fold, TOKEN
         self.rng = random.Random(seed)
@@ -96,7 +101,6 @@ class Swapper:
 
     def swap(self, question: str, source: str | None) -> str | None:
         """The question with one of its entities (else its rarest-looking word) replaced."""
-        from assistant.entities import question_entities
 
         entities = {e.split("|")[0] for e in question_entities(question)}  # not its initials
         gold = self.doc_words.get(source or "", set())
@@ -159,8 +163,6 @@ def collect(qa, examples: list[Example], progress: bool = True) -> None:
     """Fill each example's features from ``qa`` (an Assistant on the example's corpus)."""
     from tqdm import tqdm
 
-    from assistant.abstention import AbstentionModel
-    from assistant.evidence import EvidenceRanker
 
     ranker = EvidenceRanker(qa.view, qa.weights, AbstentionModel.never())  # features only
     for ex in tqdm(examples, disable=not progress, unit="q", desc=f"features ({len(examples)})"):
@@ -185,7 +187,7 @@ def choose_threshold(groups: list[np.ndarray], target: float) -> float:
 
 
 def fit_part(train: list[Example], features: tuple[str, ...]) -> dict:
-    """One logistic part (see assistant.abstention.Logistic), fitted on ``train``. Each kind
+    """One logistic part (see assistant.models.abstention.Logistic), fitted on ``train``. Each kind
     of question (corpus, origin, label) weighs the same in total: the few hand-written
     unanswerable questions count as much as the many made-up ones."""
     from sklearn.linear_model import LogisticRegression
@@ -210,7 +212,6 @@ def fit(examples: list[Example], target: float) -> dict:
     """The model as abstention.json stores it: the topic part fitted on the fit split's
     answerable and off-topic questions, the presence part on its answerable and on-topic
     unanswerable ones, the threshold on the threshold split."""
-    from assistant.abstention import FEATURES, TOPIC_FEATURES, AbstentionModel
 
     train = [e for e in examples if e.split == "fit"]
     data = {"topic": fit_part([e for e in train if e.answerable or e.origin == "cross"],
@@ -231,7 +232,6 @@ def fit(examples: list[Example], target: float) -> dict:
 def report(examples: list[Example], data: dict) -> dict:
     """Per split and corpus: false abstention, abstention by kind of unanswerable question, and
     the trade-off curve of the report split."""
-    from assistant.abstention import AbstentionModel
 
     model = AbstentionModel.from_dict(data)
     t = data["threshold"]
@@ -271,10 +271,9 @@ def texts_of(qa) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assistant import Assistant
-    from assistant.abstention import MODEL_FILE
 
-    parser = argparse.ArgumentParser(prog="python -m evals.abstention", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m assistant.models.fit_abstention",
+                                     description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--covid-index", required=True, help="an index of the COVID-QA papers")
     parser.add_argument("--trust-index", required=True, help="an index of evals/suites/trust/docs")
@@ -291,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         systems["sample"] = Assistant.open(args.sample_index)
     for name, qa in systems.items():
         if not qa.exists:
-            print(f"python -m evals.abstention: no index at {qa.folder} ({name})", file=sys.stderr)
+            print(f"python -m assistant.models.fit_abstention: no index at {qa.folder} ({name})",
+                  file=sys.stderr)
             return 2
     examples = build_examples(texts_of(systems["covid"]), texts_of(systems["trust"]))
     examples = [e for e in examples if e.corpus in systems]

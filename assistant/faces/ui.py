@@ -9,7 +9,7 @@ from pathlib import Path
 
 from assistant.core import Assistant
 from assistant.errors import CiteqaError
-from assistant.render import (
+from assistant.faces.render import (
     CSS,
     answer_html,
     documents_html,

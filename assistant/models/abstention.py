@@ -1,7 +1,7 @@
 """Whether the documents answer a question: a small logistic model over features of the best
-candidate sentences, fitted by ``python -m evals.abstention`` and stored as plain coefficients
-in abstention.json beside this module (no pickle), with the threshold chosen there for a stated
-share of answerable questions refused."""
+candidate sentences, fitted by ``python -m assistant.models.fit_abstention`` and stored as plain
+coefficients in abstention.json beside this module (no pickle), with the threshold chosen there for a
+stated share of answerable questions refused."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.extract import Scored
-from assistant.sentence_forms import ITEM
+from assistant.text.scoring import Scored
+from assistant.text.sentence_forms import ITEM
 from index.textproc import terms
 
 MODEL_FILE = Path(__file__).with_name("abstention.json")

@@ -1,11 +1,11 @@
 """A deterministic synthetic corpus, and an index of any size built from it for scale measurements.
 
-``python -m evals.synth corpus OUT --chunks N``  writes text files (about N chunks once ingested)
-``python -m evals.synth scale INDEX --chunks N``  builds an index of N chunks with *generated*
+``python -m evals.bench.synth corpus OUT --chunks N``  writes text files (about N chunks once ingested)
+``python -m evals.bench.synth scale INDEX --chunks N``  builds an index of N chunks with *generated*
     sentence vectors (clustered random unit vectors, not embeddings: embedding a million chunks
     takes hours on two cores), real texts, the real docstore, Chroma and BM25; then times warm
     questions through ``--system`` (by default the Assistant) and reports memory and disk.
-``python -m evals.synth ask INDEX``  times questions on an existing index in this fresh process
+``python -m evals.bench.synth ask INDEX``  times questions on an existing index in this fresh process
     (what ``scale`` runs after building, so that the memory reported is the asking process's alone)
 
 Like the rest of ``evals/``, nothing here imports ``assistant/`` at module level.
@@ -87,7 +87,7 @@ def build_index(folder: Path, chunks: int, dimension: int = 384, seed: int = 6,
 
     index = Index(folder)
     index.wanted_manifest(dimension).write(index.folder)
-    (folder / MARK).write_text("built by python -m evals.synth scale; safe to delete\n")
+    (folder / MARK).write_text("built by python -m evals.bench.synth scale; safe to delete\n")
     synth = Synth(seed)
     vec_rng = np.random.default_rng(seed)
     centers = vec_rng.standard_normal((TOPICS, dimension)).astype(np.float32)
@@ -150,7 +150,7 @@ def load_factory(spec: str):
 def time_asks(factory, folder: Path, count: int = 50, seed: int = 6) -> dict:
     """Open the index with ``factory(folder)`` in this process, ask once (cold), then time
     ``count`` warm questions (ms)."""
-    from evals.bench import peak_rss_mb
+    from evals.bench.corpus import peak_rss_mb
     from evals.metrics import percentile
 
     synth = Synth(seed)
@@ -178,19 +178,19 @@ def ask_in_child(folder: Path, system: str, count: int, seed: int) -> dict:
     that of a process serving the index, not of the one that built it."""
     import subprocess
 
-    command = [sys.executable, "-m", "evals.synth", "ask", str(folder), "--asks", str(count),
+    command = [sys.executable, "-m", "evals.bench.synth", "ask", str(folder), "--asks", str(count),
                "--system", system, "--seed", str(seed)]
     done = subprocess.run(command, capture_output=True, text=True,
-                          cwd=Path(__file__).resolve().parent.parent)
+                          cwd=Path(__file__).resolve().parents[2])
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise SystemExit(f"evals.synth ask failed ({done.returncode}): {last}")
+        raise SystemExit(f"evals.bench.synth ask failed ({done.returncode}): {last}")
     return json.loads(done.stdout)
 
 
 def main(argv: list[str] | None = None) -> int:
     """The command line (see the module docstring)."""
-    parser = argparse.ArgumentParser(prog="python -m evals.synth")
+    parser = argparse.ArgumentParser(prog="python -m evals.bench.synth")
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("corpus", help="write a synthetic corpus of text files")
     c.add_argument("out", help="folder for the text files")
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(args.index)
     if folder.exists() and any(folder.iterdir()):
         if not (folder / MARK).exists():
-            print(f"error: {folder} is not empty and not an index built by evals.synth scale; "
+            print(f"error: {folder} is not empty and not an index built by evals.bench.synth scale; "
                   "choose another folder", file=sys.stderr)
             return 2
         shutil.rmtree(folder)
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     os.sync()  # else the questions are timed while gigabytes of the build are still being written
     result["build"]["flush_s"] = round(time.perf_counter() - t, 1)
     result["disk_mb"] = folder_mb(folder)
-    from evals.bench import peak_rss_mb
+    from evals.bench.corpus import peak_rss_mb
 
     result["build_peak_rss_mb"] = peak_rss_mb()
     result["ask"] = ask_in_child(folder, args.system, args.asks, args.seed)

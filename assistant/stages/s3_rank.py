@@ -1,15 +1,15 @@
 """The sentence-evidence stage: every sentence of the retrieved chunks scored against the Query,
-whether the documents answer it (assistant/abstention.py), and the sentences to cite."""
+whether the documents answer it (assistant/models/abstention.py), and the sentences to cite."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.abstention import AbstentionModel, describe, load_model
-from assistant.extract import Scored, Weights, blend, favour, score_sentences, select
-from assistant.query import Query
-from assistant.retrieval import Hit
-from assistant.sentence_forms import BYLINE
+from assistant.models.abstention import AbstentionModel, describe, load_model
+from assistant.stages.s1_query import Query
+from assistant.text.scoring import Scored, Weights, blend, favour, score_sentences, select
+from assistant.text.sentence_forms import BYLINE
+from assistant.types import Hit
 from index.textproc import terms
 
 
@@ -37,7 +37,7 @@ def by_the_byline(query: Query, basis: list[Scored], hits: list[Hit]) -> bool:
 
 
 class EvidenceRanker:
-    """Scores sentences (assistant/extract.py), decides whether they answer (the fitted
+    """Scores sentences (assistant/text/scoring.py), decides whether they answer (the fitted
     ``model``, abstention.json by default) and chooses the citations; ``view`` (an
     index.view.DocumentView) gives outlines (titles, headings, term counts) and widens
     citations over the sentences after."""

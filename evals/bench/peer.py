@@ -5,10 +5,10 @@ text is embedded: the bundled model reads at most 256 word pieces) -> the bundle
 all-MiniLM-L6-v2 through ``HuggingFaceEmbedding`` (torch, fp32) -> Chroma through
 ``ChromaVectorStore`` -> a top-k vector retriever whose chunks are the citations. Nothing tuned.
 
-    python -m evals.peer ingest DOCS --index DIR        # one whole process: time it from outside
-    python -m evals.peer eval SUITE --index DIR         # the same metrics as ``citeqa eval``
+    python -m evals.bench.peer ingest DOCS --index DIR        # one whole process: time it from outside
+    python -m evals.bench.peer eval SUITE --index DIR         # the same metrics as ``citeqa eval``
 
-It needs the ``bench`` extra (``pip install -e '.[bench]'``); ``evals/bench_ingest.py`` runs it
+It needs the ``bench`` extra (``pip install -e '.[bench]'``); ``evals/bench/ingest.py`` runs it
 and ``citeqa ingest`` back to back for same-run ratios.
 """
 
@@ -49,7 +49,7 @@ class StarterPipeline:
             from llama_index.embeddings.huggingface import HuggingFaceEmbedding
             from llama_index.vector_stores.chroma import ChromaVectorStore
         except ImportError as exc:
-            raise SystemExit(f"evals.peer: {exc.name} is missing; "
+            raise SystemExit(f"evals.bench.peer: {exc.name} is missing; "
                              "run: pip install -e '.[bench]'") from None
         from index.embedding import resolve_model
 
@@ -100,7 +100,8 @@ class StarterPipeline:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m evals.peer", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m evals.bench.peer",
+                                     description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("ingest", "eval"):
         p = sub.add_parser(name)
