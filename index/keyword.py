@@ -118,5 +118,5 @@ class KeywordIndex:
         scores = self._model.get_scores(query_terms)
         k = min(k, len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
+        top = top[np.lexsort((top, -scores[top]))]  # best first; ties in the order indexed
         return [(self._ids[i], float(scores[i])) for i in top if scores[i] > 0]

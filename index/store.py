@@ -93,9 +93,11 @@ class Index:
         incomplete is dropped, so the next ingest indexes it again; BM25 is rebuilt when it was
         built from another generation of the tables.
         """
+        rewritten = False
         if self.docstore.count_chunks() and not self.vectors.readable():
             for source in rebuild_vectors(self.docstore, self.vectors):
                 self.docstore.delete(source)  # no stored vectors to rebuild from: ingest again
+            rewritten = True
         if self.docstore.writer():
             expected: dict[str, str] = dict(
                 (vid, source) for source, vid in self.docstore.expected_vector_ids())
@@ -113,6 +115,9 @@ class Index:
                 collection.delete(ids=orphans[i : i + PAGE])
             for source in sorted({s for vid, s in expected.items() if vid not in stored}):
                 self.drop(source)
+            rewritten = True
+        if rewritten:
+            self.vectors.persist()
         if self.keyword.generation() != self.docstore.generation():
             self._rebuild_keyword()
         self.docstore.set_writer(0)
@@ -135,8 +140,8 @@ class Index:
         return self.docstore.documents()
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """Nearest chunks by cosine similarity."""
-        return self.vectors.search(vector, k)
+        """Nearest chunks by cosine similarity (ties in id order)."""
+        return self.vectors.search(vector, k, version=self.docstore.generation())
 
     def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Best chunks by BM25."""
@@ -159,6 +164,7 @@ class Index:
                 self.docstore.set_writer(os.getpid())
                 self.drop(source)
                 self._rebuild_keyword()
+                self.vectors.persist()
                 self.docstore.set_writer(0)
             except WRITE_ERRORS as exc:
                 raise write_failure(exc, self.folder, "removal") from None
@@ -194,6 +200,8 @@ class Index:
                 if self.exists and (report.changed
                                     or self.keyword.generation() != self.docstore.generation()):
                     self._rebuild_keyword()
+                if report.changed:
+                    self.vectors.persist()
                 self.docstore.set_writer(0)
             except WRITE_ERRORS as exc:
                 raise write_failure(exc, self.folder) from None

@@ -13,6 +13,12 @@ from index.errors import CiteqaError, StoreError
 
 COLLECTION = "citeqa-sentences"
 BATCH = 2000
+# Chroma (1.5) saves its HNSW graph to disk only after every ``sync_threshold`` (1000) writes; the
+# vectors written since are linked into the graph anew, at random, each time a process opens the
+# collection, so the same question could find other neighbours in each process (the Chroma issue
+# "No public API to force HNSW persistence", #7463). A collection this small never has a saved
+# graph: it is searched exactly. A larger one is made to save its whole graph after each write.
+EXACT_MAX = 1000
 
 
 class VectorStore:
@@ -23,6 +29,7 @@ class VectorStore:
         self.folder = folder
         self.url = url
         self.collection_name = collection
+        self._small: tuple[int, tuple[list[str], np.ndarray] | None] | None = None
 
     @cached_property
     def client(self):
@@ -102,23 +109,63 @@ class VectorStore:
         with self._failing("deleting vectors"):
             self.collection.delete(where={"source": source})
 
-    def search(self, vector: np.ndarray, k: int, per_chunk: int = 4) -> list[tuple[str, float]]:
+    def search(self, vector: np.ndarray, k: int, per_chunk: int = 4,
+               version: int = 0) -> list[tuple[str, float]]:
         """The ``k`` chunks holding the sentences nearest to ``vector``, as (chunk id, cosine
-        similarity of its best sentence), best first."""
-        # no count() first: it cost 38 ms a question at 70,000 vectors and grows with the
-        # collection, while Chroma (1.5) answers a query for more than it holds with what it has
-        with self._failing("searching"):
-            result = self.collection.query(
-                query_embeddings=[vector.tolist()], n_results=k * per_chunk,
-                include=["distances"],
-            )
-        if not result["ids"] or not result["ids"][0]:
-            return []
+        similarity of its best sentence), best first, ties in id order. ``version`` names the
+        state of the index (the docstore generation): a small collection's vectors are read
+        once per version and searched exactly."""
+        small = self._small_vectors(version)
+        if small is not None:
+            ids, matrix = small
+            sims = matrix @ (vector / (np.linalg.norm(vector) or 1.0))
+            order = sorted(range(len(ids)), key=lambda i: (-sims[i], ids[i]))[: k * per_chunk]
+            nearest = [(ids[i], float(sims[i])) for i in order]
+        else:
+            # no count() first: it cost 38 ms a question at 70,000 vectors and grows with the
+            # collection, while Chroma (1.5) answers a query for more than it holds with what it has
+            with self._failing("searching"):
+                result = self.collection.query(
+                    query_embeddings=[vector.tolist()], n_results=k * per_chunk,
+                    include=["distances"],
+                )
+            if not result["ids"] or not result["ids"][0]:
+                return []
+            nearest = [(vid, 1.0 - dist) for vid, dist in zip(result["ids"][0],
+                                                               result["distances"][0])]
         best: dict[str, float] = {}
-        for vid, dist in zip(result["ids"][0], result["distances"][0]):
+        for vid, similarity in nearest:
             chunk = vid.rsplit(":", 1)[0]
-            best.setdefault(chunk, 1.0 - dist)  # results come nearest first
-        return list(best.items())[:k]
+            best[chunk] = max(best.get(chunk, similarity), similarity)
+        return sorted(best.items(), key=lambda item: (-item[1], item[0]))[:k]
+
+    def _small_vectors(self, version: int) -> tuple[list[str], np.ndarray] | None:
+        """The ids and unit vectors of a collection under EXACT_MAX vectors (None for a larger
+        one), read once per ``version``."""
+        if self._small is None or self._small[0] != version:
+            with self._failing("reading vectors"):
+                got = self.collection.get(limit=EXACT_MAX, include=["embeddings"])
+            small = None
+            if len(got["ids"]) < EXACT_MAX:
+                matrix = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
+                norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+                small = (list(got["ids"]), matrix / np.where(norms > 0, norms, 1.0))
+            self._small = (version, small)
+        return self._small[1]
+
+    def persist(self) -> None:
+        """Make Chroma save its whole graph after a write (see EXACT_MAX): it saves once the
+        writes since its last save reach ``sync_threshold``, so that many stored vectors are
+        written again, unchanged, in one call."""
+        with self._failing("saving the vector graph"):
+            collection = self.collection
+            hnsw = (collection.configuration or {}).get("hnsw") or {}
+            threshold = int(hnsw.get("sync_threshold") or EXACT_MAX)
+            got = collection.get(limit=threshold, include=["embeddings", "metadatas"])
+            if len(got["ids"]) >= threshold:
+                collection.upsert(ids=got["ids"], embeddings=got["embeddings"],
+                                  metadatas=got["metadatas"])
+        self._small = None
 
     def count(self) -> int:
         """Number of vectors stored."""

@@ -66,7 +66,7 @@ def describe(question_terms: list[str], idf: dict[str, float], kind: str | None,
     )
     near = set(terms(view.span(best.source, max(0, best.start - CONTEXT_CHARS),
                                best.end + CONTEXT_CHARS)))
-    known = [t for t in set(question_terms) if idf.get(t, 0.0) > 0]
+    known = [t for t in dict.fromkeys(question_terms) if idf.get(t, 0.0) > 0]  # ties: the first asked
     if known:
         feats["rarest_found"] = float(max(known, key=lambda t: idf[t]) in near)
     outline = view.outline(best.source)

@@ -58,7 +58,7 @@ class HybridRetriever:
             for cid, source in self.index.docstore.sources_of(list(fused)).items():
                 if source in wanted:
                     fused[cid] += prefer_boost
-        best = sorted(fused, key=fused.get, reverse=True)[:top_k]
+        best = sorted(fused, key=lambda cid: (-fused[cid], cid))[:top_k]  # ties in id order
         return [Hit(c, fused[c.id]) for c in self.index.chunks(best)]
 
 

@@ -72,17 +72,17 @@ INFORMATIVE_IDF = 4.0  # question terms worth this much IDF make lexical evidenc
 
 def coverage(question_terms: list[str], sentence_terms: set[str], idf: dict[str, float]) -> float:
     """Share of the question's IDF weight found in the sentence."""
-    total = sum(idf.get(t, 0.0) for t in set(question_terms))
+    total = sum(idf.get(t, 0.0) for t in dict.fromkeys(question_terms))  # in the question's order
     if total <= 0:
         return 0.0
-    return sum(idf.get(t, 0.0) for t in set(question_terms) if t in sentence_terms) / total
+    return sum(idf.get(t, 0.0) for t in dict.fromkeys(question_terms) if t in sentence_terms) / total
 
 
 def lexical_coverage(question_terms: list[str], sentence_terms: set[str],
                      idf: dict[str, float]) -> float:
     """``coverage``, damped when the question's terms are common in the corpus (then matching
     them says little)."""
-    total = sum(idf.get(t, 0.0) for t in set(question_terms))
+    total = sum(idf.get(t, 0.0) for t in dict.fromkeys(question_terms))  # in the question's order
     return (coverage(question_terms, sentence_terms, idf)
             * (1.0 - math.exp(-total / INFORMATIVE_IDF)))
 
