@@ -109,6 +109,7 @@ def summarize(rows: list[dict]) -> dict:
         "false_abstention": _mean(answerable, "abstained"),
         "abstention": _mean(unanswerable, "abstained"),
         "citation_chars": round(sum(cited) / len(cited), 1) if cited else None,
+        "errors": sum(1 for r in rows if "error" in r) or None,
         "latency_p50_ms": round(percentile(latencies, 50), 1),
         "latency_p95_ms": round(percentile(latencies, 95), 1),
     }
@@ -174,20 +175,45 @@ def ask_streaming(system, question: str, top_k: int | None = None, history: list
     raise RuntimeError("ask_stream ended without an answer")
 
 
+def failed_turn(turn, reason: str) -> dict:
+    """The row of a turn that could not be asked: a failed case with its reason."""
+    row = {"question": turn.question, "expected": turn.answers, "answerable": turn.answerable,
+           "answer": "", "abstained": False, "citations": [], "latency_ms": 0.0,
+           "error": reason, "passed": False}
+    if turn.answerable:
+        row.update(answer_contains=False, f1=0.0, first_citation_contains=False,
+                   any_citation_contains=False)
+    return row
+
+
 def evaluate(system: System, cases: list[Case], top_k: int | None = None,
              progress: bool = True) -> list[dict]:
     """Ask every turn of every case; one result row per case (its last turn's metrics).
-    One untimed question first warms the system up (lazy model and index loading)."""
+    One untimed question first warms the system up (lazy model and index loading). A turn
+    the system refuses to ask (a CiteqaError: an empty or overlong question …) fails its case
+    with the reason, said on stderr with the case's id and place; the run goes on."""
     from tqdm import tqdm
 
-    if cases and cases[0].turns:
-        system.ask(cases[0].turns[0].question, top_k=top_k)
+    from index.errors import CiteqaError
+
+    for case in cases[:1]:
+        try:
+            system.ask(case.turns[0].question, top_k=top_k)
+        except CiteqaError:
+            pass  # asked again below, where its failure is recorded
     rows = []
     for case in tqdm(cases, desc="eval", unit="case", disable=not progress, file=sys.stderr):
         turn_rows, history = [], []
         for turn in case.turns:
             started = time.perf_counter()
-            answer, first = ask_streaming(system, turn.question, top_k, history)
+            try:
+                answer, first = ask_streaming(system, turn.question, top_k, history)
+            except CiteqaError as exc:
+                reason = " ".join(str(exc).split())
+                tqdm.write(f"citeqa: case {case.id} ({case.where or 'no place'}) could not be "
+                           f"asked: {reason}", file=sys.stderr)
+                turn_rows.append(failed_turn(turn, reason))
+                break
             result = answer.to_dict()
             turn_rows.append(score_turn(turn, result, (time.perf_counter() - started) * 1000))
             view = getattr(system, "view", None)
@@ -204,6 +230,26 @@ def evaluate(system: System, cases: list[Case], top_k: int | None = None,
             row["turns"] = turn_rows
         rows.append(row)
     return rows
+
+
+def check_writable(path: Path, option: str) -> None:
+    """Refuse, before the first case, an output path that cannot be written (a folder, an
+    unwritable place); a missing parent folder is made."""
+    from index.errors import CiteqaError
+
+    if path.is_dir():
+        raise CiteqaError(f"{option} {path}: that is a folder; give a file name, e.g. "
+                          f"{path / ('results.json' if option == '--out' else 'report.html')}")
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a"):
+            pass
+    except OSError as exc:
+        raise CiteqaError(f"{option} {path}: cannot be written ({exc.strerror or exc}); choose "
+                          f"another path") from None
+    if not existed:
+        path.unlink()
 
 
 def print_summary(name: str, summary: dict) -> None:
@@ -226,6 +272,9 @@ def run_suite(system, suite_path: str, docs: list[str] | None = None, out: str |
         old = load_run(compare_with) if compare_with else None
     except SuiteFormatError as exc:
         raise CiteqaError(str(exc)) from None
+    for path, option in ((out, "--out"), (report, "--report")):
+        if path:
+            check_writable(Path(path), option)
     if docs:
         system.ingest(docs)
     elif suite.documents:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,10 +31,12 @@ class Turn:
 
 @dataclass
 class Case:
-    """An eval case: one turn, or several for a conversation."""
+    """An eval case: one turn, or several for a conversation; ``where`` names its place in the
+    suite file (file:line, or the SQuAD article and question id)."""
 
     id: str
     turns: list[Turn]
+    where: str = ""
 
 
 @dataclass
@@ -43,7 +48,18 @@ class Suite:
     documents: dict[str, str] = field(default_factory=dict)
 
 
-def _turn(data: dict, where: str) -> Turn:
+def _flag(data: dict, key: str, default: bool, where: str) -> bool:
+    """A true/false field; a string such as "false" is refused, not read as true."""
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise SuiteFormatError(f"{where}: \"{key}\" must be true or false (got {json.dumps(value)})")
+    return value
+
+
+def _turn(data: object, where: str) -> Turn:
+    if not isinstance(data, dict):
+        raise SuiteFormatError(f"{where}: a turn must be a JSON object with a \"question\" "
+                               f"(got {type(data).__name__})")
     if not isinstance(data.get("question"), str) or not data["question"].strip():
         raise SuiteFormatError(f"{where}: a case needs a non-empty \"question\"")
     answers = data.get("answers", [])
@@ -51,21 +67,42 @@ def _turn(data: dict, where: str) -> Turn:
         answers = [answers]
     if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
         raise SuiteFormatError(f"{where}: \"answers\" must be a list of strings")
-    answerable = bool(data.get("answerable", True))
+    answerable = _flag(data, "answerable", True, where)
     if answerable and not answers:
         raise SuiteFormatError(f"{where}: an answerable case needs \"answers\"")
     contexts = data.get("contexts", [])
     if not isinstance(contexts, list) or not all(isinstance(c, str) for c in contexts):
         raise SuiteFormatError(f"{where}: \"contexts\" must be a list of strings")
-    return Turn(data["question"], answers, answerable, data.get("source"), contexts)
+    source = data.get("source")
+    if source is not None and not isinstance(source, str):
+        raise SuiteFormatError(f"{where}: \"source\" must be a file name")
+    return Turn(data["question"], answers, answerable, source, contexts)
 
 
-def _read_text(path: Path, encoding: str = "utf-8") -> str:
-    """A suite file's text, or SuiteFormatError when it is not UTF-8."""
+def _read_text(path: Path) -> str:
+    """A suite file's text (a UTF-8 byte-order mark is dropped), or SuiteFormatError when it
+    is not UTF-8."""
     try:
-        return path.read_text(encoding=encoding)
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise SuiteFormatError(f"{path.name}: not UTF-8 text; save the suite as UTF-8") from None
+
+
+MAX_NAME = 120  # characters of a document name made from a title
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+
+
+def document_name(base: object) -> str:
+    """A file name from a SQuAD title or document id that can always be written and indexed:
+    NFC, no control characters or path separators, no leading dot (hidden files are skipped),
+    at most MAX_NAME characters (a long one keeps a hash of the whole)."""
+    text = unicodedata.normalize("NFC", str(base))
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Cc"))
+    name = _UNSAFE.sub("_", text).strip().lstrip(".").strip() or "document"
+    if len(name) > MAX_NAME:
+        digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+        name = f"{name[:MAX_NAME - 9].rstrip()}-{digest}"
+    return name
 
 
 def read_jsonl(path: Path) -> Suite:
@@ -85,10 +122,10 @@ def read_jsonl(path: Path) -> Suite:
         if "turns" in data:
             if not isinstance(data["turns"], list) or not data["turns"]:
                 raise SuiteFormatError(f"{where}: \"turns\" must be a non-empty list")
-            turns = [_turn(t, where) for t in data["turns"]]
+            turns = [_turn(t, f"{where}: turns[{i}]") for i, t in enumerate(data["turns"])]
         else:
             turns = [_turn(data, where)]
-        cases.append(Case(case_id, turns))
+        cases.append(Case(case_id, turns, where))
     return Suite(path.stem, cases)
 
 
@@ -113,17 +150,31 @@ def read_squad(path: Path, data: object = None) -> Suite:
             where = f"{path.name}: data[{a}].paragraphs[{p}]"
             if not isinstance(para, dict) or not isinstance(para.get("context"), str):
                 raise SuiteFormatError(f"{where}: no \"context\" text")
-            base = para.get("document_id") or article.get("title") or f"doc-{a}"
+            base = document_name(para.get("document_id") or article.get("title") or f"doc-{a}")
             name = f"{base}.txt" if len(paragraphs) == 1 else f"{base}-{p}.txt"
-            name = str(name).replace("/", "_")
             documents[name] = para["context"]
-            for q, qa in enumerate(para.get("qas", [])):
-                if not isinstance(qa, dict) or not isinstance(qa.get("question"), str):
-                    raise SuiteFormatError(f"{where}.qas[{q}]: no \"question\"")
-                impossible = bool(qa.get("is_impossible"))
-                answers = list(dict.fromkeys(x["text"] for x in qa.get("answers", [])))
+            qas = para.get("qas", [])
+            if not isinstance(qas, list):
+                raise SuiteFormatError(f"{where}: \"qas\" must be a list of questions")
+            for q, qa in enumerate(qas):
+                at = f"{where}.qas[{q}]" + (f" (id {qa['id']})" if isinstance(qa, dict)
+                                            and isinstance(qa.get("id"), (str, int)) else "")
+                if not isinstance(qa, dict) or not isinstance(qa.get("question"), str) \
+                        or not qa["question"].strip():
+                    raise SuiteFormatError(f"{at}: no \"question\"")
+                impossible = _flag(qa, "is_impossible", False, at)
+                answers = qa.get("answers", [])
+                if not isinstance(answers, list) or not all(
+                        isinstance(x, dict) and isinstance(x.get("text"), str) for x in answers):
+                    raise SuiteFormatError(f"{at}: \"answers\" must be a list of objects with a "
+                                           f"\"text\" string (SQuAD: {{\"text\": ..., "
+                                           f"\"answer_start\": ...}})")
+                texts = list(dict.fromkeys(x["text"] for x in answers))
+                if not impossible and not texts:
+                    raise SuiteFormatError(f"{at}: an answerable question needs \"answers\" "
+                                           f"(or \"is_impossible\": true)")
                 cases.append(Case(str(qa.get("id", f"{a}-{p}-{q}")),
-                                  [Turn(qa["question"], answers, not impossible, name)]))
+                                  [Turn(qa["question"], texts, not impossible, name)], at))
     return Suite(path.stem, cases, documents)
 
 
@@ -152,15 +203,22 @@ def read_rag_dataset(path: Path, data: object = None) -> Suite:
                 documents[names[text]] = text
         source = names[contexts[0]] if contexts else None
         turn = Turn(example["query"], [answer] if answer else [], bool(answer), source, contexts)
-        cases.append(Case(str(example.get("id", f"example-{i + 1}")), [turn]))
+        cases.append(Case(str(example.get("id", f"example-{i + 1}")), [turn], where))
     return Suite(path.stem, cases, documents)
 
 
 def read_csv(path: Path) -> Suite:
     """CSV with a header ``question,answer[,source]``; an empty answer marks an unanswerable
     question, and ``|`` separates alternative answers."""
-    text = _read_text(path, "utf-8-sig")
-    reader = csv.reader(text.splitlines())
+    reader = csv.reader(io.StringIO(_read_text(path), newline=""), strict=True)
+    try:
+        return _csv_cases(path, reader)
+    except csv.Error as exc:
+        raise SuiteFormatError(f"{path.name}:{reader.line_num}: not valid CSV ({exc}); an "
+                               f"unterminated quote?") from None
+
+
+def _csv_cases(path: Path, reader) -> Suite:
     header = [h.strip().lower() for h in next(reader, [])]
     if header[:2] != ["question", "answer"] or not set(header) <= {"question", "answer", "source", "id"}:
         raise SuiteFormatError(f"{path.name}:1: the header must be question,answer[,source] "
@@ -177,7 +235,7 @@ def read_csv(path: Path) -> Suite:
         turn = _turn({"question": data.get("question", ""), "answers": answers,
                       "answerable": bool(answers)}, where)
         turn.source = data.get("source") or None
-        cases.append(Case(data.get("id") or f"row-{reader.line_num}", [turn]))
+        cases.append(Case(data.get("id") or f"row-{reader.line_num}", [turn], where))
     return Suite(path.stem, cases)
 
 

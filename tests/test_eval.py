@@ -1,6 +1,7 @@
 """citeqa eval on native JSONL and SQuAD JSON suites."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -213,3 +214,124 @@ def test_llm_mode_checks_are_counted_per_answer_and_summed():
     assert summary["generated"] == 0.5 and summary["fell_back"] == 0.5
     assert summary["unsupported_sentences"] == round(1 / 3, 4) and summary["markers_moved"] == 2
     assert summary["first_token_p50_ms"] == 900.0 and summary["citations_exact"] == 1.0
+
+
+def squad_with(qa: dict, title: str = "Bees") -> dict:
+    """A one-question SQuAD file around ``qa`` (the issue's malformed entries go in it)."""
+    return {"data": [{"title": title, "paragraphs": [{
+        "context": "Honey bees visit about 5,000 flowers a day.", "qas": [qa]}]}]}
+
+
+@pytest.mark.parametrize("data, message", [
+    (squad_with({"id": "q1", "question": "How many?", "answers": ["5,000"]}),
+     r"paragraphs\[0\].qas\[0\] \(id q1\): \"answers\" must be a list of objects"),
+    (squad_with({"id": "q1", "question": "How many?", "answers": [{"answer_start": 3}]}),
+     r"\(id q1\): \"answers\" must be a list of objects with a \"text\""),
+    (squad_with({"id": "q1", "question": "How many?", "answers": [{"text": 5000}]}),
+     r"\(id q1\): \"answers\" must be"),
+    (squad_with({"id": "q1", "question": "How many?", "is_impossible": "false",
+                 "answers": [{"text": "5,000"}]}), r"\"is_impossible\" must be true or false"),
+    ({"data": [{"title": "Bees", "paragraphs": [{"context": "x", "qas": 5}]}]},
+     r"paragraphs\[0\]: \"qas\" must be a list"),
+])
+def test_malformed_squad_names_article_question_and_field(tmp_path, data, message):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(SuiteFormatError, match=r"^bad.json: data\[0\]\.paragraphs\[0\]"):
+        read_suite(path)
+    with pytest.raises(SuiteFormatError, match=message):
+        read_suite(path)
+
+
+@pytest.mark.parametrize("line, message", [
+    ('{"turns": ["How many?", "When?"]}', r"bad.jsonl:2: turns\[0\]: a turn must be a JSON object"),
+    ('{"question": "q?", "answerable": "false"}', r"bad.jsonl:2: \"answerable\" must be true or "
+                                                  r"false \(got \"false\"\)"),
+])
+def test_malformed_turns_and_flags_name_the_line(tmp_path, line, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"question": "ok?", "answers": ["x"]}\n' + line + "\n")
+    with pytest.raises(SuiteFormatError, match=message):
+        read_suite(path)
+
+
+def test_a_byte_order_mark_is_accepted_and_a_broken_csv_is_one_line(tmp_path):
+    jsonl = tmp_path / "bom.jsonl"
+    jsonl.write_bytes(b"\xef\xbb\xbf" + b'{"question": "ok?", "answers": ["x"]}\n')
+    assert read_suite(jsonl).cases[0].turns[0].question == "ok?"
+    squad = tmp_path / "bom.json"
+    squad.write_bytes(b"\xef\xbb\xbf" + json.dumps(squad_with(
+        {"id": "q1", "question": "How many?", "answers": [{"text": "5,000"}]})).encode())
+    assert len(read_suite(squad).cases) == 1
+    broken = tmp_path / "broken.csv"
+    broken.write_text('question,answer\n"How many troops?,10000\nWho?,x\n')
+    with pytest.raises(SuiteFormatError, match=r"broken.csv:\d+: not valid CSV"):
+        read_suite(broken)
+
+
+@pytest.mark.parametrize("title, name", [
+    (".hidden", "hidden.txt"), ("a/b\x00c", "a_bc.txt"), ("x" * 400, None)])
+def test_squad_titles_become_names_that_are_always_indexed(tmp_path, title, name):
+    from assistant import Assistant
+
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(squad_with(
+        {"id": "q1", "question": "How many flowers do bees visit a day?",
+         "answers": [{"text": "5,000"}]}, title=title)))
+    qa = Assistant.open(tmp_path / "ix")
+    out = tmp_path / "out.json"
+    assert run_suite(qa, str(path), out=str(out), progress=False) == 0
+    sources = [d.source for d in qa.index.documents()]
+    assert len(sources) == 1 and (sources[0] == name if name else len(sources[0]) <= 124)
+    assert json.loads(out.read_text())["summary"]["passed"] == 1.0
+
+
+@pytest.mark.parametrize("where", ["folder", "missing-parent", "unwritable"])
+def test_eval_output_paths_are_checked_before_the_first_case(sample_qa, tmp_path, where):
+    import os
+
+    suite = str(ROOT / "evals/suites/sample.jsonl")
+    asked = []
+    original = sample_qa.ask
+    sample_qa.ask = lambda *a, **k: asked.append(a) or original(*a, **k)
+    try:
+        if where == "folder":
+            with pytest.raises(CiteqaError, match=r"--out .*: that is a folder"):
+                run_suite(sample_qa, suite, out=str(tmp_path), progress=False)
+        elif where == "unwritable":
+            if os.geteuid() == 0:
+                target = Path("/proc/citeqa-report.html")  # not writable even for root
+            else:
+                locked = tmp_path / "locked"
+                locked.mkdir(mode=0o500)
+                target = locked / "report.html"
+            with pytest.raises(CiteqaError, match=r"--report .*: cannot be written"):
+                run_suite(sample_qa, suite, report=str(target), progress=False)
+        else:
+            out = tmp_path / "new" / "deeper" / "out.json"
+            assert run_suite(sample_qa, suite, out=str(out), limit=2, progress=False) == 0
+            assert json.loads(out.read_text())["summary"]["turns"] == 2
+    finally:
+        sample_qa.ask = original
+    assert (asked != []) == (where == "missing-parent")
+
+
+def test_a_case_that_cannot_be_asked_fails_alone(sample_qa, tmp_path, capsys):
+    path = tmp_path / "mixed.jsonl"
+    path.write_text('{"id": "ok", "question": "How many troops?", "answers": ["10,000"]}\n'
+                    '{"id": "marks", "question": "???", "answers": ["x"]}\n'
+                    '{"id": "long", "question": "' + "why " * 3000 + '?", "answers": ["x"]}\n'
+                    '{"id": "after", "question": "How much does Canada\'s plan cost?", '
+                    '"answers": ["$1.3 billion"]}\n')
+    out, report = tmp_path / "out.json", tmp_path / "report.html"
+    assert run_suite(sample_qa, str(path), out=str(out), report=str(report), progress=False) == 0
+    result = json.loads(out.read_text())
+    cases = {c["id"]: c for c in result["cases"]}
+    assert cases["ok"]["passed"] and cases["after"]["passed"]
+    assert not cases["marks"]["passed"] and cases["marks"]["error"]
+    assert not cases["long"]["passed"] and cases["long"]["error"]
+    assert result["summary"]["errors"] == 2 and result["summary"]["passed"] == 0.5
+    err = capsys.readouterr().err
+    assert "case marks (mixed.jsonl:2) could not be asked" in err
+    assert "case long (mixed.jsonl:3) could not be asked" in err
+    assert report.exists()
