@@ -180,6 +180,9 @@ class Assistant:
         the final Answer (its text may differ from the stream: markers are checked at the end)."""
         if mode is not None and mode not in ANSWER_MODES:
             raise BadInputError(f'unknown answer mode {mode!r}: "mode" is "llm" or "extractive"')
+        if mode == "llm" and not self.settings.llm_url:
+            raise BadInputError('"mode": "llm" needs an LLM, and none is configured; set '
+                                'CITEQA_LLM_URL (or --llm-url), or leave "mode" out')
         started = time.perf_counter()
         question = clean_question(question, self.settings.max_question_chars)
         self._require_index()

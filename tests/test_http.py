@@ -69,6 +69,7 @@ def test_ask_top_k_and_abstention(base):
     ({"question": "How many?", "history": "troops"}, '"history"'),
     ({"question": "How many?", "history": [42]}, '"history"'),
     ({"question": "How many troops?", "mode": "poetry"}, '"mode"'),
+    ({"question": "How many troops?", "mode": "llm"}, "needs an LLM"),
 ])
 def test_bad_ask_requests_get_400_with_an_error(base, body, words):
     status, data = call(f"{base}/api/ask", body, {"Content-Type": "application/json"})

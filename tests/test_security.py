@@ -217,3 +217,31 @@ def test_non_ascii_credentials_are_compared_not_crashed(sample_qa):
         assert with_login("zoe:passwort") == 401
     finally:
         server.should_exit = True
+
+
+def test_a_body_sent_slowly_is_cut_off():
+    """A client that sends its body slowly gets a 408 once the guard's time is up (the guard
+    itself, driven as the server drives it, with a body that never finishes)."""
+    import asyncio
+
+    from assistant.faces.guard import RequestGuard
+
+    reached, sent = [], []
+
+    async def app(scope, receive, send):
+        reached.append(scope["path"])
+
+    async def receive():
+        await asyncio.sleep(0.05)
+        return {"type": "http.request", "body": b"a", "more_body": True}  # a byte at a time
+
+    async def send(message):
+        sent.append(message)
+
+    guard = RequestGuard(app, body_seconds=0.5)
+    scope = {"type": "http", "method": "POST", "path": "/api/ask",
+             "headers": [(b"host", b"127.0.0.1:7860"), (b"content-type", b"application/json")]}
+    asyncio.run(asyncio.wait_for(guard(scope, receive, send), 10))
+    assert not reached
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 408
+    assert b"did not arrive within 0.5 s" in sent[1]["body"]

@@ -7,10 +7,13 @@
 - Body size: enforced from Content-Length before reading, then by a bounded read, so a huge
   request is refused without being held in memory. Uploads are limited per file by Gradio,
   which streams them to disk.
+- Body time: a body (uploads aside) must arrive within BODY_SECONDS, so a client that sends it
+  slowly cannot hold a connection and its worker open (408).
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from urllib.parse import urlsplit
 
@@ -22,6 +25,7 @@ UI_BODY_BYTES = 8 * 1024 * 1024  # the page's own calls (a long conversation tra
 UPLOAD_PATH = "/gradio_api/upload"  # multipart, streamed to disk, limited per file by Gradio
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+BODY_SECONDS = 30.0  # the whole body of an /api/* or page call, once its headers have arrived
 
 
 def is_loopback(host: str) -> bool:
@@ -49,8 +53,10 @@ class RequestGuard:
     """ASGI middleware: Host and Origin checks, bounded request bodies."""
 
     def __init__(self, app, bind_host: str = "127.0.0.1", allowed_hosts: list[str] | None = None,
-                 api_bytes: int = API_BODY_BYTES, ui_bytes: int = UI_BODY_BYTES):
+                 api_bytes: int = API_BODY_BYTES, ui_bytes: int = UI_BODY_BYTES,
+                 body_seconds: float = BODY_SECONDS):
         self.app = app
+        self.body_seconds = body_seconds
         self.loopback = is_loopback(bind_host)
         self.allowed = set(allowed_hosts or [])
         self.api_bytes, self.ui_bytes = api_bytes, ui_bytes
@@ -100,8 +106,14 @@ class RequestGuard:
         if length is not None and (not length.isdigit() or int(length) > limit):
             return await _too_large(scope, receive, send, limit)
         chunks, size = [], 0
+        deadline = asyncio.get_running_loop().time() + self.body_seconds
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(
+                    receive(), max(0.0, deadline - asyncio.get_running_loop().time()))
+            except asyncio.TimeoutError:
+                return await _refuse(scope, receive, send, 408, f"the request body did not "
+                                     f"arrive within {self.body_seconds:g} s")
             if message["type"] != "http.request":
                 return  # the client went away
             chunks.append(message.get("body", b""))
