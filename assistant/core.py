@@ -101,13 +101,16 @@ class Assistant:
         from assistant.llm.client import LLMClient
 
         url, model, key = self.settings.llm_url, self.settings.llm_model, self.settings.llm_api_key
+        specials: tuple[str, ...] = ()  # an endpoint's tokenizer is unknown: template shapes only
         if url == LOCAL:  # the bundled (or a named) GGUF on a llama.cpp server of our own
             from assistant.llm import local
+            from assistant.llm.control_tokens import gguf_special_tokens
 
             self.local_server = local.start(model)
             url, model, key = (self.local_server.url, self.local_server.model.name,
                                self.local_server.api_key)
-        return LLMClient(url, model, key, timeout=self.settings.llm_timeout)
+            specials = gguf_special_tokens(self.local_server.model)
+        return LLMClient(url, model, key, timeout=self.settings.llm_timeout, specials=specials)
 
     # -- documents ----------------------------------------------------------------------------
     @property

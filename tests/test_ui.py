@@ -193,7 +193,8 @@ def test_upload_over_the_size_limit_is_refused(browser, site):
 
 
 def test_llm_mode_streams_the_answer_then_shows_its_source_cards(browser, tmp_path):
-    """LLM mode in the page: the answer appears piece by piece, then with [n] links and cards."""
+    """LLM mode in the page: while the model writes, its progress (never its unchecked text),
+    then the checked answer with [n] links and cards."""
     from fake_llm import FakeLLM, Reply
 
     reply = Reply("Mexico sent hundreds of soldiers [1]. It plans to deploy 10,000 in all [2]. "
@@ -205,7 +206,10 @@ def test_llm_mode_streams_the_answer_then_shows_its_source_cards(browser, tmp_pa
             box = page.locator("#question textarea")
             box.fill("How many troops?")
             box.press("Enter")
-            page.locator("#chat .cq-streaming").wait_for()  # a partial answer, still arriving
+            writing = page.locator("#chat .cq-streaming")
+            writing.wait_for()  # the model is writing: its progress, never unchecked text
+            assert "The LLM is writing" in writing.inner_text()
+            assert "soldiers" not in writing.inner_text()
             card = page.locator("#chat .cq-card").first
             card.wait_for()
             answer = page.locator("#chat .cq-answer").last

@@ -51,34 +51,33 @@ def cmd_ingest(args) -> int:
     return 0
 
 
-CHECKED = "checked against the passages:"  # what follows a streamed reply the checks changed
-REFUSED = "the LLM's reply above was not used; the documents' own sentences:"
-
-
-def _print_answer(answer, streamed: str = "") -> None:
-    """The answer (unless it was streamed as is), its sources, and any warning."""
-    if streamed:
-        say()  # ends the streamed line before anything else is printed
+def _print_answer(answer) -> None:
+    """The answer, its sources, and any warning."""
     for warning in answer.warnings:
         say(f"citeqa: warning: {warning}", file=sys.stderr)
-    if streamed and " ".join(streamed.split()) != " ".join(answer.text.split()):
-        say(REFUSED if answer.mode == "extractive" else CHECKED)
-    if " ".join(streamed.split()) != " ".join(answer.text.split()):
-        say(answer.text)
+    say(answer.text)
     for c in answer.citations:
         where = f"p. {c.page}" if c.page else f"chars {c.start}-{c.end}"
         say(f"  [{c.id}] {c.source} ({where})")
 
 
-def _stream(items) -> tuple:
-    """Print a streamed answer as it arrives; return (the Answer, the text printed)."""
-    printed: list[str] = []
-    for item in items:
-        if isinstance(item, str):
-            printed.append(item)
-            say(item, end="", flush=True)
-        else:
-            return item, "".join(printed)
+def _await_answer(items):
+    """The Answer at the end of an answer stream. An LLM's reply is never printed as it
+    streams (the checks have not read it yet: a document could have steered the model); on a
+    terminal a status line on stderr counts its words and is cleared before the answer."""
+    status = sys.stderr.isatty()
+    words = 0
+    try:
+        for item in items:
+            if not isinstance(item, str):
+                return item
+            words += len(item.split())
+            if status:
+                print(f"\rciteqa: the LLM is writing ({words} words); checking follows",
+                      end="", file=sys.stderr, flush=True)
+    finally:
+        if status and words:
+            print("\r\x1b[2K", end="", file=sys.stderr, flush=True)
     raise RuntimeError("the answer stream ended without an answer")  # pragma: no cover
 
 
@@ -87,7 +86,7 @@ def cmd_ask(args) -> int:
     if args.json:
         print(json.dumps(qa.ask(args.question, top_k=args.top_k).to_dict(), ensure_ascii=False))
     else:
-        _print_answer(*_stream(qa.ask_stream(args.question, top_k=args.top_k)))
+        _print_answer(_await_answer(qa.ask_stream(args.question, top_k=args.top_k)))
     return 0
 
 
@@ -105,7 +104,7 @@ def cmd_chat(args) -> int:
         if not question.strip():
             return 0
         try:
-            _print_answer(*_stream(conversation.ask_stream(question, top_k=args.top_k)))
+            _print_answer(_await_answer(conversation.ask_stream(question, top_k=args.top_k)))
         except CiteqaError as exc:
             say(f"citeqa: {exc}", file=sys.stderr)
 

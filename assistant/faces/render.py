@@ -165,9 +165,13 @@ def answer_html(answer: Answer, turn: int, view=None) -> str:
             f"<div class='cq-cards'>{cards}</div></div>")
 
 
-def streaming_html(text: str) -> str:
-    """A generated answer while it streams in (its sources follow when it is complete)."""
-    return f"<div class='cq-answer cq-streaming'><p>{esc(text)}<span class='cq-caret'>▍</span></p></div>"
+def writing_html(words: int) -> str:
+    """While the LLM writes: how far it has got, never its text. Nothing is shown before the
+    checks have passed it, so a document that steers the model shows the user nothing."""
+    so_far = f"{words} word{'' if words == 1 else 's'} so far; " if words else ""
+    return (f"<div class='cq-answer cq-streaming'><p class='cq-muted'>The LLM is writing the "
+            f"answer ({so_far}it is shown once checked against the passages)<span "
+            f"class='cq-caret'>▍</span></p></div>")
 
 
 def warnings_html(warnings: list[str]) -> str:

@@ -16,7 +16,7 @@ from assistant.faces.render import (
     error_html,
     esc,
     report_html,
-    streaming_html,
+    writing_html,
 )
 from assistant.settings import parse_auth
 from index.loaders import LOADERS
@@ -47,7 +47,7 @@ SCROLL_JS = """() => { setTimeout(() => {
 }, 50); }"""
 
 ECHO_CHARS = 2000  # a question echoed in the chat is cut here (longer ones are refused anyway)
-STREAM_EVERY_S = 0.05  # redraw a streaming answer at most this often
+STREAM_EVERY_S = 0.25  # redraw the LLM's progress at most this often
 # a removal asks first; cancelled (or nothing chosen) the handler gets None and removes nothing
 CONFIRM_REMOVE_JS = ("(name) => (name && window.confirm('Remove ' + name + ' from the index? "
                      "Its answers go with it.')) ? name : null")
@@ -104,8 +104,8 @@ def respond(qa: Assistant, question: str, history: list | None, conversation,
                 streamed += item
                 if time.monotonic() - last > STREAM_EVERY_S:
                     last = time.monotonic()
-                    yield "", history + [asked, {"role": "assistant",
-                                                 "content": streaming_html(streamed)}], conversation
+                    yield "", history + [asked, {"role": "assistant", "content": writing_html(
+                        len(streamed.split()))}], conversation
                 continue
             reply = answer_html(item, turn, qa.view)
     except CiteqaError as exc:

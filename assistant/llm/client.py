@@ -18,7 +18,8 @@ class LLMClient:
     so callers can fall back to the extractive answer."""
 
     def __init__(self, url: str, model: str | None, api_key: str | None = None,
-                 timeout: float = DEFAULT_TIMEOUT_S, temperature: float = 0.0):
+                 timeout: float = DEFAULT_TIMEOUT_S, temperature: float = 0.0,
+                 specials: tuple[str, ...] = ()):
         if not url.startswith(("http://", "https://")):
             raise CiteqaError(f"the LLM URL is an http:// or https:// address, or 'local' for the "
                               f"bundled model, not {url!r} (CITEQA_LLM_URL / --llm-url)")
@@ -30,6 +31,7 @@ class LLMClient:
         self.api_key = api_key or "none"  # local servers ignore it; the client insists on one
         self.timeout = timeout
         self.temperature = temperature
+        self.specials = specials  # the model's own special tokens, when known (local GGUF)
         self._llm = None
 
     @property

@@ -94,7 +94,8 @@ class QueryBuilder:
         if self.llm is None or not history or not is_follow_up(question):
             return rules
         try:
-            rewritten = self.llm.complete("", condense_prompt(question, history)).strip()
+            rewritten = self.llm.complete("", condense_prompt(
+                question, history, getattr(self.llm, "specials", ()))).strip()
         except LLMError as exc:
             warnings.append(f"{exc}; the follow-up was resolved without it")
             return rules

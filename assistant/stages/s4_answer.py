@@ -109,7 +109,7 @@ class LLMAnswerer:
         resolved, question = query.resolved, query.question
         ask_as = resolved.standalone or (f"{question} (earlier questions were about: "
                                          f"{resolved.topic})" if resolved.topic else question)
-        system, user = build_prompt(ask_as, hits)
+        system, user = build_prompt(ask_as, hits, getattr(self.client, "specials", ()))
         reply, shown = yield from stream_reply(self.client, system, user, len(hits),
                                                stop=ANSWER_STOP, max_sentences=MAX_CLAIMS)
         draft, support = parse_reply(reply, hits, self.embedder.embed, self.keyword.idf,
