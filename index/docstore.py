@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import IndexCorruptError
+from index.sqlite_guard import connect, damaged
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -116,7 +117,7 @@ class DocStore:
             return conn
         self.check_same_file()
         try:
-            conn = sqlite3.connect(self.path, timeout=30)
+            conn = connect(self.path)
         except sqlite3.OperationalError as exc:
             if self._inode is not None:
                 raise self._gone() from None
@@ -129,12 +130,11 @@ class DocStore:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(SCHEMA)
             _add_origin(conn)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, IndexCorruptError) as exc:
             conn.close()
-            raise IndexCorruptError(
-                f"{self.path} is damaged ({exc}); remove the folder {self.path.parent} and "
-                f"ingest again"
-            ) from None
+            if isinstance(exc, IndexCorruptError):
+                raise
+            raise damaged(self.path, exc) from None
         self._local.conn = conn
         if self._inode is None:
             self._inode = os.stat(self.path).st_ino
@@ -244,6 +244,11 @@ class DocStore:
             n = len(json.loads(spans))
             yield cid, source, (None if blob is None else
                                 np.frombuffer(blob, dtype=np.float16).reshape(n, -1))
+
+    def vector_count(self) -> int:
+        """How many sentence vectors the vector store should hold."""
+        row = self.db.execute("SELECT COALESCE(SUM(json_array_length(sentences)), 0) FROM chunks")
+        return int(row.fetchone()[0])
 
     def expected_vector_ids(self):
         """Yield (source, vector id) for every sentence of every chunk: what Chroma should hold."""

@@ -18,7 +18,7 @@ from index.errors import LoadError
 from index.hashing import sha256_file
 from index.loaders import LOADERS, load
 from index.lock import crash_point
-from index.naming import Found, assign, is_under, upload_names
+from index.naming import Found, assign, clean_name, is_under, upload_names
 from index.sentences import cap_span, split_sentences
 
 # (done, total, what): files while reading ("reading NAME"), then sentences ("embedding …")
@@ -35,6 +35,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (name as written, name given)
     embedded: int = 0  # sentences run through the model
     reused: int = 0  # sentences whose vector was known (repeated text, unchanged sentences)
     bytes_read: int = 0  # of the files that were (re)indexed
@@ -130,7 +131,9 @@ def gather(index, paths: list[str | Path], uploaded: bool, report: IngestReport,
     found: list[Found] = []
     if uploaded:
         files = [Path(p) for p in paths]
-        found = [Found.upload(f, n) for f, n in zip(files, upload_names([f.name for f in files]))]
+        names = upload_names([clean_name(f.name) for f in files])
+        found = [Found.upload(f, n, f.name if clean_name(f.name) != f.name else "")
+                 for f, n in zip(files, names)]
     else:
         for raw in paths:
             path = Path(raw).expanduser()
@@ -150,7 +153,11 @@ def gather(index, paths: list[str | Path], uploaded: bool, report: IngestReport,
         record = index.docstore.document(source)
         return record is not None and item.path.is_file() and record.sha256 == sha_of(item.path)
 
-    return assign(supported, {d.origin: d.source for d in index.documents()}, same_content)
+    known = {d.origin: d.source for d in index.documents()}
+    named = assign(supported, known, same_content)
+    report.renamed += [(item.written, source) for item, source in named
+                       if item.written and item.origin not in known]  # said once, when first named
+    return named
 
 
 def _folder(index, path: Path, report: IngestReport) -> list[Found]:

@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import IndexCorruptError
+from index.hashing import crc32_file
 from index.lock import crash_point
 from index.textproc import terms
 
-BUILT = "built.json"  # written last into a new BM25 folder: {"generation", "chunks"}
+BUILT = "built.json"  # written last into a new BM25 folder: {"generation", "chunks", "crc32"}
 DF = "df.json"  # each term's document frequency, counted at build time (for IDF)
 
 
@@ -28,6 +29,7 @@ class KeywordIndex:
         self._df: dict[str, int] = {}
         self._lock = threading.Lock()
         self._loaded = False
+        self._sound: bool | None = None  # whether the saved files are whole (checked once)
 
     def build(self, items, generation: int = 0) -> None:
         """Index (id, text) pairs and save, recording the docstore ``generation`` they came from.
@@ -56,10 +58,13 @@ class KeywordIndex:
             model.save(str(tmp), show_progress=False)
             (tmp / "ids.json").write_text(json.dumps(ids))
         (tmp / DF).write_text(json.dumps(df))
-        (tmp / BUILT).write_text(json.dumps({"generation": generation, "chunks": len(ids)}))
+        sums = {f.name: crc32_file(f) for f in sorted(tmp.iterdir())}  # each file, to find damage later
+        (tmp / BUILT).write_text(json.dumps({"generation": generation, "chunks": len(ids),
+                                             "crc32": sums}))
         crash_point("bm25-written")
         with self._lock:
             shutil.rmtree(old, ignore_errors=True)
+            self._sound = True
             if self.folder.exists():
                 os.rename(self.folder, old)  # open memory maps of the old files stay valid
             crash_point("bm25-swapped-out")
@@ -77,6 +82,23 @@ class KeywordIndex:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
+    def sound(self) -> bool:
+        """Whether the saved index is whole: every file its build recorded still has the same
+        checksum, and it loads (read once per process; a damaged one is rebuilt by repair)."""
+        if self._sound is None:
+            try:
+                built = json.loads((self.folder / BUILT).read_text())
+                sums = built.get("crc32") or {}
+                self._sound = all(crc32_file(self.folder / name) == crc for name, crc in sums.items())
+            except (OSError, ValueError, TypeError, AttributeError):
+                self._sound = False
+            if self._sound:
+                try:
+                    self._load()
+                except IndexCorruptError:
+                    self._sound = False
+        return self._sound
+
     def _load(self) -> None:
         import bm25s
 
@@ -90,10 +112,10 @@ class KeywordIndex:
                     self._df = json.loads((self.folder / DF).read_text())
                     self._model = bm25s.BM25.load(str(self.folder), mmap=True,
                                                   show_progress=False)
-                except (OSError, ValueError, KeyError) as exc:
+                except Exception as exc:  # noqa: BLE001 - numpy, json and bm25s raise their own
                     raise IndexCorruptError(
                         f"the keyword index {self.folder} is damaged ({type(exc).__name__}); "
-                        f"remove that folder and run citeqa again: it is rebuilt"
+                        f"run citeqa again: the next command rebuilds it"
                     ) from None
             self._loaded = True
 

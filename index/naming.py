@@ -12,10 +12,21 @@ checkout of the same documents): the same document is never indexed twice that w
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 UPLOAD = "upload"  # the prefix of uploads' origins, and the folder name put before a taken name
+# what makes two names look alike or reorders how one is shown: a byte-order mark, zero-width
+# characters, bidirectional marks, embeddings, overrides and isolates
+_INVISIBLE = re.compile("[\ufeff\u200b-\u200f\u2060\u061c\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_name(name: str) -> str:
+    """A file name as it is compared, stored and shown: Unicode NFC, without invisible or
+    bidirectional control characters (NFD and NFC "résumé.txt" are one name)."""
+    return _INVISIBLE.sub("", unicodedata.normalize("NFC", name)) or "unnamed"
 
 
 @dataclass(frozen=True)
@@ -27,27 +38,37 @@ class Found:
     root: str  # the ingested folder (a file's own folder when given alone)
     origin: str  # what identifies the file across ingests
     prefixes: tuple[str, ...] = ()  # folder names to put before a taken name, nearest first
+    written: str = ""  # the name as the file system (or the upload) wrote it, when not clean
 
     @classmethod
     def in_folder(cls, path: Path, name: str, folder: Path) -> Found:
         """A file found under an ingested folder, ``name`` its path relative to it."""
         folder = folder.resolve()
-        return cls(path, name, str(folder), str(folder / name), _names_up(folder))
+        return cls(path, clean_name(name), str(folder), str(folder / name), _names_up(folder),
+                   _unclean(name))
 
     @classmethod
     def alone(cls, path: Path) -> Found:
         """A file given on its own."""
         parent = path.absolute().parent.resolve()
-        return cls(path, path.name, str(parent), str(parent / path.name), _names_up(parent))
+        return cls(path, clean_name(path.name), str(parent), str(parent / path.name),
+                   _names_up(parent), _unclean(path.name))
 
     @classmethod
-    def upload(cls, path: Path, name: str) -> Found:
-        """An uploaded file: a later upload under the same name replaces it."""
-        return cls(path, name, str(path.absolute().parent), f"{UPLOAD}:{name}", (UPLOAD,))
+    def upload(cls, path: Path, name: str, written: str = "") -> Found:
+        """An uploaded file: a later upload under the same (clean) name replaces it;
+        ``written``: the name it was uploaded under, when that was not clean."""
+        clean = clean_name(name)
+        return cls(path, clean, str(path.absolute().parent), f"{UPLOAD}:{clean}", (UPLOAD,),
+                   written or _unclean(name))
+
+
+def _unclean(name: str) -> str:
+    return "" if clean_name(name) == name else name
 
 
 def _names_up(folder: Path) -> tuple[str, ...]:
-    return tuple(p.name for p in (folder, *folder.parents) if p.name)
+    return tuple(clean_name(p.name) for p in (folder, *folder.parents) if p.name)
 
 
 def is_under(origin: str, folder: str) -> bool:

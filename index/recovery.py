@@ -15,10 +15,11 @@ from index.errors import CiteqaError, StoreError
 LOW_DISK_BYTES = 64 * 2**20  # under this much free space, a failed write is put down to it
 
 
-def rebuild_vectors(docstore, vectors) -> list[str]:
+def rebuild_vectors(docstore, vectors, discard: bool = False) -> list[str]:
     """Refill a damaged (or lost) vector store from the sentence vectors the document tables
-    keep; return the sources that had none stored (older indexes), for the caller to drop."""
-    vectors.reset()
+    keep; return the sources that had none stored (older indexes), for the caller to drop.
+    ``discard``: its files are damaged, so it is deleted without being opened."""
+    vectors.reset(discard)
     ids: list[str] = []
     rows: list[np.ndarray] = []
     sources: list[str] = []

@@ -11,7 +11,7 @@ import numpy as np
 from index import ingest
 from index.docstore import DocStore, DocumentRecord, StoredChunk
 from index.embedding import Embedder
-from index.errors import CiteqaError, IndexCorruptError
+from index.errors import CiteqaError, IndexCorruptError, StoreError
 from index.ingest import (
     IngestReport,
     Progress,
@@ -63,6 +63,7 @@ class Index:
                 raise IndexCorruptError(
                     f"index {self.folder} lacks documents.sqlite; remove the folder and ingest again"
                 )
+            self._check_parts_agree()
             if (not self.vectors.url and not (self.folder / "chroma").exists()
                     and self.docstore.count_chunks()):
                 if not writing:
@@ -79,11 +80,33 @@ class Index:
                     pass
         return existing
 
+    def _check_parts_agree(self) -> None:
+        """Refuse an index whose document tables hold fewer documents than its vector store
+        (emptied, or replaced by an older copy) instead of taking it for an emptier index: an
+        ingest would then drop the documents it cannot see. (A writer that died midway is no
+        disagreement: repair() finishes its work.) The vector store is opened for this only
+        when the tables are empty; a short table is found by the ingest's repair."""
+        if self.docstore.writer() or self.docstore.count_chunks():
+            return
+        if (self.vectors.url or (self.folder / "chroma").exists()) and self.vectors.intact():
+            held = self.vectors.count() if self.vectors.readable() else 0
+            if held:
+                raise self._disagree(f"{self.docstore.path} holds no documents, but the vector "
+                                     f"store holds {held:,} sentence vectors")
+
+    def _disagree(self, what: str) -> IndexCorruptError:
+        return IndexCorruptError(
+            f"{what}: the document tables were emptied, damaged or replaced, and the documents' "
+            f"texts cannot be rebuilt from vectors; nothing was changed. Move the folder "
+            f"{self.folder} aside and ingest the documents again (citeqa ingest DOCS --index "
+            f"{self.folder})")
+
     # -- crash recovery ----------------------------------------------------------------------
     def needs_repair(self) -> bool:
         """Whether a writer died mid-write or BM25 is out of step with the document tables."""
         return (self.docstore.writer() != 0
-                or self.keyword.generation() != self.docstore.generation())
+                or self.keyword.generation() != self.docstore.generation()
+                or not self.keyword.sound() or not self.vectors.intact())
 
     def repair(self) -> None:
         """Bring the stores back in step after a crash (call with the write lock held).
@@ -94,8 +117,16 @@ class Index:
         built from another generation of the tables.
         """
         rewritten = False
-        if self.docstore.count_chunks() and not self.vectors.readable():
-            for source in rebuild_vectors(self.docstore, self.vectors):
+        intact = self.vectors.intact()  # before opening it: a damaged graph header crashes Chroma
+        if intact and self.vectors.readable() and not self.docstore.writer():
+            held, listed = self.vectors.count(), self.docstore.vector_count()
+            if held > listed:
+                raise self._disagree(f"the vector store holds {held - listed:,} sentence vectors "
+                                     f"more than {self.docstore.path} lists")
+            if listed and not held:
+                intact = False  # emptied (a fresh chroma.sqlite3): rebuilt below
+        if self.docstore.count_chunks() and (not intact or not self.vectors.readable()):
+            for source in rebuild_vectors(self.docstore, self.vectors, discard=not intact):
                 self.docstore.delete(source)  # no stored vectors to rebuild from: ingest again
             rewritten = True
         if self.docstore.writer():
@@ -118,9 +149,22 @@ class Index:
             rewritten = True
         if rewritten:
             self.vectors.persist()
-        if self.keyword.generation() != self.docstore.generation():
+        if self.keyword.generation() != self.docstore.generation() or not self.keyword.sound():
             self._rebuild_keyword()
         self.docstore.set_writer(0)
+
+    def _heal_vectors(self) -> bool:
+        """Rebuild a vector store that failed a search from the sentence vectors the document
+        tables keep (a graph file can be damaged where only a search reads it); False when that
+        cannot be done now (another process writes, or it fails again)."""
+        try:
+            with IndexLock(self.folder):
+                for source in rebuild_vectors(self.docstore, self.vectors, discard=True):
+                    self.docstore.delete(source)
+                self.vectors.persist()
+            return True
+        except (IndexBusyError, OSError, StoreError):
+            return False
 
     def _rebuild_keyword(self) -> None:
         crash_point("before-bm25")
@@ -140,8 +184,15 @@ class Index:
         return self.docstore.documents()
 
     def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """Nearest chunks by cosine similarity (ties in id order)."""
-        return self.vectors.search(vector, k, version=self.docstore.generation())
+        """Nearest chunks by cosine similarity (ties in id order). A vector store found damaged
+        here is rebuilt from the document tables, when no other process is writing, and
+        searched again."""
+        try:
+            return self.vectors.search(vector, k, version=self.docstore.generation())
+        except StoreError:
+            if not self._heal_vectors():
+                raise
+            return self.vectors.search(vector, k, version=self.docstore.generation())
 
     def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Best chunks by BM25."""
@@ -162,6 +213,7 @@ class Index:
                 if self.docstore.document(source) is None:
                     return False
                 self.docstore.set_writer(os.getpid())
+                self.vectors.unrecord()
                 self.drop(source)
                 self._rebuild_keyword()
                 self.vectors.persist()
@@ -196,12 +248,15 @@ class Index:
                 if self.exists:
                     self.repair()
                 self.docstore.set_writer(os.getpid())
+                self.vectors.unrecord()
                 report = ingest.run(self, paths, progress, uploaded)
                 if self.exists and (report.changed
                                     or self.keyword.generation() != self.docstore.generation()):
                     self._rebuild_keyword()
                 if report.changed:
                     self.vectors.persist()
+                elif self.exists:
+                    self.vectors.record()
                 self.docstore.set_writer(0)
             except WRITE_ERRORS as exc:
                 raise write_failure(exc, self.folder) from None

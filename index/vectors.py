@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -10,6 +12,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from index.errors import CiteqaError, StoreError
+from index.hashing import crc32_file
 
 COLLECTION = "citeqa-sentences"
 BATCH = 2000
@@ -19,6 +22,11 @@ BATCH = 2000
 # "No public API to force HNSW persistence", #7463). A collection this small never has a saved
 # graph: it is searched exactly. A larger one is made to save its whole graph after each write.
 EXACT_MAX = 1000
+# the graph headers Chroma saved, as the last write left them: {"files": {name: [size, crc]}}.
+# A damaged header crashes the process that opens it (a segmentation fault in hnswlib), so it
+# is checked first; the other graph files change as Chroma opens them, and their damage is
+# found by reading (VectorStore.readable)
+FINGERPRINT = "vectors.json"
 
 
 class VectorStore:
@@ -48,45 +56,72 @@ class VectorStore:
                 )
             except Exception as exc:
                 raise CiteqaError(f"cannot reach the Chroma server at {self.url}: {exc}") from None
-        return chromadb.PersistentClient(path=str(self.folder / "chroma"), settings=settings)
+        with self._failing("opening"):  # a damaged chroma.sqlite3 fails here, in many ways
+            return chromadb.PersistentClient(path=str(self.folder / "chroma"), settings=settings)
 
     @cached_property
     def collection(self):
-        return self.client.get_or_create_collection(
-            self.collection_name,
-            configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None,
-        )
+        with self._failing("opening the collection"):
+            return self.client.get_or_create_collection(
+                self.collection_name,
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
 
     @contextmanager
     def _failing(self, doing: str):
-        """Chroma's errors as one StoreError line."""
-        from chromadb.errors import ChromaError
-
+        """Chroma's errors as one StoreError line. Its Rust bindings raise more than
+        ChromaError on damaged files (AttributeError, RuntimeError, pyo3's PanicException …),
+        so everything but an interrupt is caught."""
         try:
             yield
-        except ChromaError as exc:
+        except CiteqaError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - see above
             where = self.url or self.folder / "chroma"
-            raise StoreError(f"the vector store ({where}) failed while {doing}: "
-                             f"{' '.join(str(exc).split())[:160]}; run the ingest again to "
-                             f"repair it") from None
+            detail = " ".join(str(exc).split())[:160] or type(exc).__name__
+            raise StoreError(f"the vector store ({where}) failed while {doing}: {detail}; run "
+                             f"citeqa again: the next command rebuilds it from the document "
+                             f"tables") from None
 
     def readable(self) -> bool:
-        """Whether the collection can be read (a crash on a full disk can leave its graph
-        files damaged; the document tables hold the vectors to rebuild it from)."""
-        from chromadb.errors import ChromaError
-
+        """Whether the collection opens and its vectors can be read (a crash on a full disk,
+        or a damaged file, can break its graph; the document tables hold the vectors to
+        rebuild it from)."""
         try:
-            self.collection.count()
+            with self._failing("checking"):
+                if self.collection.count():
+                    self.collection.get(limit=1, include=["embeddings"])
             return True
-        except ChromaError:
+        except StoreError:
             return False
 
-    def reset(self) -> None:
-        """Drop the collection and start an empty one."""
-        with self._failing("dropping a damaged collection"):
-            self.client.delete_collection(self.collection_name)
+    def reset(self, discard: bool = False) -> None:
+        """Drop the collection and start an empty one; an embedded store that cannot even be
+        opened (or, with ``discard``, one whose files are damaged: not even opened) is deleted
+        and made anew (its vectors are rebuilt from the document tables)."""
+        if discard and not self.url:
+            self._discard()
+            self._small = None
+            return
+        try:
+            with self._failing("dropping a damaged collection"):
+                self.client.delete_collection(self.collection_name)
+        except StoreError:
+            if self.url:
+                raise
+            self._discard()
         self.__dict__.pop("collection", None)
+        self._small = None
+
+    def _discard(self) -> None:
+        """Delete the embedded store's folder, forgetting the client Chroma keeps for it."""
+        import chromadb
+
+        self.__dict__.pop("client", None)
+        self.__dict__.pop("collection", None)
+        chromadb.api.client.SharedSystemClient.clear_system_cache()
+        shutil.rmtree(self.folder / "chroma", ignore_errors=True)
 
     def upsert(self, ids: list[str], vectors: np.ndarray, sources: list[str]) -> None:
         """Write vectors in batches (Chroma caps a single write)."""
@@ -118,6 +153,8 @@ class VectorStore:
         small = self._small_vectors(version)
         if small is not None:
             ids, matrix = small
+            if not ids:
+                return []
             sims = matrix @ (vector / (np.linalg.norm(vector) or 1.0))
             order = sorted(range(len(ids)), key=lambda i: (-sims[i], ids[i]))[: k * per_chunk]
             nearest = [(ids[i], float(sims[i])) for i in order]
@@ -146,7 +183,9 @@ class VectorStore:
             with self._failing("reading vectors"):
                 got = self.collection.get(limit=EXACT_MAX, include=["embeddings"])
             small = None
-            if len(got["ids"]) < EXACT_MAX:
+            if not got["ids"]:
+                small = ([], np.zeros((0, 0), dtype=np.float32))
+            elif len(got["ids"]) < EXACT_MAX:
                 matrix = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
                 norms = np.linalg.norm(matrix, axis=1, keepdims=True)
                 small = (list(got["ids"]), matrix / np.where(norms > 0, norms, 1.0))
@@ -166,6 +205,37 @@ class VectorStore:
                 collection.upsert(ids=got["ids"], embeddings=got["embeddings"],
                                   metadatas=got["metadatas"])
         self._small = None
+        self.record()
+
+    def record(self) -> None:
+        """Note the saved graph files' sizes and checksums (see ``intact``)."""
+        if not self.url:
+            self._fingerprint_file.write_text(json.dumps({"files": self._fingerprint()}))
+
+    def unrecord(self) -> None:
+        """Forget the saved graph's fingerprint before writing: Chroma saves its graph as it
+        goes, and a write that dies midway must not have its graph taken for a damaged one."""
+        self._fingerprint_file.unlink(missing_ok=True)
+
+    @property
+    def _fingerprint_file(self) -> Path:
+        return self.folder / FINGERPRINT
+
+    def _fingerprint(self) -> dict[str, list[int]]:
+        """Size and CRC-32 of each saved graph header."""
+        return {f"{path.parent.name}/{path.name}": [path.stat().st_size, crc32_file(path)]
+                for path in sorted((self.folder / "chroma").glob("*/header.bin"))}
+
+    def intact(self) -> bool:
+        """Whether the saved graph headers are as the last write left them (True when no write
+        of this release recorded them, or the vectors live on a server)."""
+        if self.url or not self._fingerprint_file.exists():
+            return True
+        try:
+            recorded = json.loads(self._fingerprint_file.read_text())["files"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        return recorded == self._fingerprint()
 
     def count(self) -> int:
         """Number of vectors stored."""

@@ -240,3 +240,51 @@ def test_repeated_and_unchanged_text_is_embedded_once(tmp_path):
     assert "1 sentence embedded" in again.summary()
     answer = qa.ask("How many findings did survey 3 of the glaciers of sector 0 record?")
     assert answer.citations and answer.citations[0].source == "f000.txt"
+
+
+def test_names_that_only_look_alike_are_one_name(tmp_path):
+    """NFC and NFD 'résumé.txt', a zero-width space or a BOM in a name, a right-to-left
+    override: names are compared clean, the second of two look-alikes gets a name of its own
+    and the report says so; nothing invisible reaches the stored names."""
+    import unicodedata
+
+    from assistant.faces.render import report_html
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    nfc = unicodedata.normalize("NFC", "résumé.txt")
+    nfd = unicodedata.normalize("NFD", "résumé.txt")
+    (docs / nfc).write_text("Ada Brook worked as a ferry pilot for nine years.\n")
+    (docs / nfd).write_text("Ada Brook speaks four languages.\n")
+    (docs / "notes\u200b.txt").write_text("The meeting moved to Friday.\n")
+    (docs / "\ufeffplan.txt").write_text("The plan has three stages.\n")
+    (docs / "fdp.\u202etxt.exe.txt").write_text("A file whose name tries to read backwards.\n")
+    qa = Assistant.open(tmp_path / "ix")
+    report = qa.ingest([docs])
+    sources = sorted(d.source for d in qa.documents())
+    assert len(sources) == 5 and not report.errors
+    invisible = "\u200b\ufeff\u202e"
+    assert all(unicodedata.is_normalized("NFC", s) and not set(s) & set(invisible) for s in sources)
+    assert nfc in sources and "notes.txt" in sources and "plan.txt" in sources
+    assert sum(s.endswith(nfc) for s in sources) == 2  # the look-alike: docs/résumé.txt
+    written = {w for w, _ in report.renamed}
+    assert {nfd, "notes\u200b.txt", "\ufeffplan.txt", "fdp.\u202etxt.exe.txt"} <= written
+    assert "\u202e" not in report_html(report)
+    again = qa.ingest([docs])  # the same names on the next ingest: nothing new
+    assert not again.added and len(again.skipped) == 5 and not again.renamed
+
+
+def test_an_upload_under_a_look_alike_name_replaces_the_first(tmp_path):
+    import unicodedata
+
+    from tests.conftest import as_uploads
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    (first / unicodedata.normalize("NFC", "café.txt")).write_text("The café opens at 8.\n")
+    (second / unicodedata.normalize("NFD", "café.txt")).write_text("The café opens at 9.\n")
+    qa = Assistant.open(tmp_path / "ix")
+    qa.ingest(as_uploads(list(first.iterdir())), uploaded=True)
+    report = qa.ingest(as_uploads(list(second.iterdir())), uploaded=True)
+    assert [d.source for d in qa.documents()] == [unicodedata.normalize("NFC", "café.txt")]
+    assert report.updated and "9" in qa.ask("When does the café open?").text

@@ -37,6 +37,10 @@ def _progress(quiet: bool):
     return update, bar.close
 
 
+RENAMED = ("names are compared in Unicode NFC without invisible or direction characters "
+           "(another file's name may already be taken)")
+
+
 def cmd_ingest(args) -> int:
     qa = _assistant(args)
     update, close = _progress(args.quiet)
@@ -46,6 +50,8 @@ def cmd_ingest(args) -> int:
         close()
     for source, reason in report.errors:
         say(f"skipped {source}: {reason}", file=sys.stderr)
+    for written, source in report.renamed:
+        say(f"named {written!r} as {source!r}: {RENAMED}", file=sys.stderr)
     count = len(qa.documents())
     say(f"{report.summary()} ({count} document{'' if count == 1 else 's'} in {qa.folder})")
     return 0

@@ -56,8 +56,12 @@ footer { display: none !important; }
 
 
 def esc(text: str) -> str:
-    """HTML-escape text (quotes included)."""
-    return html.escape(text, quote=True)
+    """HTML-escape text (quotes included), with bidirectional controls shown as escapes
+    (``\u202e``), as in the terminal, so a name or a document cannot reverse what is shown."""
+    return html.escape(_BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", text), quote=True)
+
+
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _squash(text: str) -> str:
@@ -201,4 +205,7 @@ def report_html(report) -> str:
     lines = [f"<p class='{tone}'>{esc(report.summary())}</p>"]
     for source, reason in report.errors:
         lines.append(f"<p class='cq-bad'>✗ {esc(source)}: {esc(reason)}</p>")
+    for written, source in report.renamed:
+        lines.append(f"<p class='cq-warn'>named {esc(repr(written))} as {esc(source)}: names are "
+                     f"compared without invisible or direction characters</p>")
     return "".join(lines)

@@ -97,7 +97,9 @@ def respond(qa: Assistant, question: str, history: list | None, conversation,
     shown = question if len(question) <= ECHO_CHARS else question[:ECHO_CHARS] + " …"
     asked = {"role": "user", "content": f"<div class='cq-q'>{esc(shown)}</div>"}
     try:
-        items, conversation = _ask_stream(qa, question, conversation, MODES.get(mode, mode))
+        # the switch is shown in LLM mode only: without an LLM, its value means nothing
+        chosen = MODES.get(mode, mode) if getattr(qa.settings, "llm_url", None) else None
+        items, conversation = _ask_stream(qa, question, conversation, chosen)
         streamed, last = "", 0.0
         for item in items:
             if isinstance(item, str):
