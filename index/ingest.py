@@ -16,7 +16,7 @@ from index.chunking import chunk_sentences
 from index.docstore import DocumentRecord
 from index.errors import LoadError
 from index.hashing import sha256_file
-from index.loaders import LOADERS, load
+from index.loaders import LOADERS, file_type, load, unsupported
 from index.lock import crash_point
 from index.naming import Found, assign, clean_name, is_under, upload_names
 from index.sentences import cap_span, split_sentences
@@ -36,6 +36,7 @@ class IngestReport:
     skipped: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (name as written, name given)
+    repetitive: list[tuple[str, float]] = field(default_factory=list)  # (source, share repeated)
     embedded: int = 0  # sentences run through the model
     reused: int = 0  # sentences whose vector was known (repeated text, unchanged sentences)
     bytes_read: int = 0  # of the files that were (re)indexed
@@ -77,7 +78,8 @@ class Prepared:
 
 
 def find_files(path: Path) -> Iterator[tuple[Path, str]]:
-    """Yield (file, source name relative to ``path``) for supported files under a folder."""
+    """Yield (file, source name relative to ``path``) for every file under a folder but hidden
+    ones (the caller names those it cannot read)."""
     seen_dirs: set[tuple[int, int]] = set()
     for dirpath, dirnames, filenames in os.walk(path, followlinks=True):
         try:
@@ -91,10 +93,23 @@ def find_files(path: Path) -> Iterator[tuple[Path, str]]:
         seen_dirs.add((st.st_dev, st.st_ino))
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if name.startswith(".") or Path(name).suffix.lower() not in LOADERS:
+            if name.startswith("."):
                 continue
             full = Path(dirpath) / name
             yield full, full.relative_to(path).as_posix()
+
+
+REPETITIVE = 0.5  # a document whose chunks repeat each other this much is named in the report
+REPETITIVE_MIN_CHUNKS = 20
+
+
+def repeated_share(doc: Prepared) -> float:
+    """The share of a document's chunks whose text an earlier chunk of it already has (0 for
+    a document under REPETITIVE_MIN_CHUNKS chunks)."""
+    if len(doc.chunks) < REPETITIVE_MIN_CHUNKS:
+        return 0.0
+    texts = [" ".join(doc.text[c.start:c.end].split()) for c in doc.chunks]
+    return 1 - len(set(texts)) / len(texts)
 
 
 def chunk_id(source: str, sha256: str, ordinal: int) -> str:
@@ -143,11 +158,10 @@ def gather(index, paths: list[str | Path], uploaded: bool, report: IngestReport,
                 found.append(Found.alone(path))
     supported = []
     for item in found:
-        if item.path.suffix.lower() in LOADERS:
+        if file_type(item.path) in LOADERS:
             supported.append(item)
         else:
-            report.errors.append((item.name, f"unsupported type; supported: "
-                                  f"{', '.join(sorted(LOADERS))}"))
+            report.errors.append((item.name, unsupported(item.path).split(": ", 1)[1]))
 
     def same_content(item: Found, source: str) -> bool:
         record = index.docstore.document(source)
@@ -201,6 +215,9 @@ def run(index, paths: list[str | Path], progress: Progress | None,
             pending.append(prepare(path, source, item.root, item.origin, sha,
                                    existing is None, index.embedder, index.chunk_tokens,
                                    index.overlap_tokens))
+            share = repeated_share(pending[-1])
+            if share >= REPETITIVE:
+                report.repetitive.append((source, share))
             report.bytes_read += path.stat().st_size
         except LoadError as exc:
             report.errors.append((source, str(exc).split(": ", 1)[-1]))

@@ -271,6 +271,8 @@ LOADERS: dict[str, Callable[[Path], Loaded]] = {
     ".txt": load_text,
     ".md": load_text,
     ".markdown": load_text,
+    ".rst": load_text,
+    "": load_text,  # LICENSE, README, NOTICE, GPL-2: read when the content is text
     ".html": load_html,
     ".htm": load_html,
     ".pdf": load_pdf,
@@ -278,11 +280,25 @@ LOADERS: dict[str, Callable[[Path], Loaded]] = {
 }
 
 
+def file_type(path: Path) -> str:
+    """The LOADERS key of a file: its suffix, lower-cased; "" for none, or for a number
+    (``GPL-2``, ``LGPL-2.1``, ``NOTICE``: text files named without an extension)."""
+    suffix = path.suffix.lower()
+    return "" if suffix[1:].isdigit() else suffix
+
+
+def unsupported(path: Path) -> str:
+    """Why a file is not read: its type, and the types that are."""
+    kinds = ", ".join(sorted(k for k in LOADERS if k))
+    return (f"{path.name}: unsupported type {path.suffix}; supported: {kinds}, and text files "
+            f"without an extension")
+
+
 def load(path: Path) -> Loaded:
     """Extract the text of ``path`` by its suffix; raise LoadError with the reason."""
-    loader = LOADERS.get(path.suffix.lower())
+    loader = LOADERS.get(file_type(path))
     if loader is None:
-        raise LoadError(f"{path.name}: unsupported type; supported: {', '.join(sorted(LOADERS))}")
+        raise LoadError(unsupported(path))
     try:
         loaded = loader(path)
     except OSError as exc:

@@ -76,3 +76,41 @@ def test_a_small_index_is_searched_exactly(tmp_path):
         best.setdefault(vid.rsplit(":", 1)[0], 1.0 - dist)
     assert [c for c, _ in hits] == sorted(best, key=lambda c: (-best[c], c))[:5]
     assert all(abs(s - best[c]) < 1e-5 for c, s in hits)
+
+
+def test_unrelated_documents_do_not_change_the_answers(tmp_path):
+    """Answers about three notes stay the same once a large file of one repeated word and 200
+    unrelated documents join them; the report names the repetitive file."""
+    import random
+
+    notes = {"harbor.txt": "Port of Kellswater: staff notes\n\nThe harbor master is Ottoline "
+                           "Verge, who took the post in March 2019.\n",
+             "bakery.txt": "Corner bakery price list\n\nA rye loaf costs 3.80 pounds. The bakery "
+                           "opens at 7 am on weekdays.\n",
+             "club.txt": "Chess club minutes\n\nThe current champion is Haruki Benn, who won "
+                         "the autumn tournament.\n"}
+    questions = ["Who is the harbor master?", "How much does a rye loaf cost?",
+                 "Who is the chess champion?"]
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in notes.items():
+        (docs / name).write_text(text)
+    qa = Assistant.open(tmp_path / "index")
+    qa.ingest([docs])
+    before = [qa.ask(q).to_dict() for q in questions]
+    (docs / "filler.txt").write_text(" ".join(["filler"] * 80_000))
+    rng = random.Random(3)
+    words = "river stone market winter signal garden copper lantern valley orchard".split()
+    other = docs / "unrelated"
+    other.mkdir()
+    for i in range(200):
+        (other / f"memo-{i:03d}.txt").write_text(
+            f"Memo {i}. " + " ".join(rng.choice(words) for _ in range(40)) + ".\n")
+    report = qa.ingest([docs])
+    assert len(report.added) == 201
+    assert [s for s, share in report.repetitive] == ["filler.txt"]
+    after = [qa.ask(q).to_dict() for q in questions]
+    place = lambda answer: [(c["source"], c["start"], c["end"]) for c in answer["citations"]]
+    for one, two in zip(before, after):  # scores follow the corpus's statistics; answers do not
+        assert (one["answer"], place(one)) == (two["answer"], place(two)), (one, two)
+    assert not any(a["abstained"] for a in after)

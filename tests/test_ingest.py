@@ -58,7 +58,8 @@ def test_every_format_is_read_and_bad_files_are_reported(tmp_path, formats_dir):
     assert sorted(report.added) == ["latin1.txt", "memo.docx", "notes.md", "plain.txt",
                                     "report.pdf", "sub/page.html"]
     failed = dict(report.errors)
-    assert set(failed) == {"broken.pdf", "random.txt", "empty.txt"}
+    assert set(failed) == {"broken.pdf", "random.txt", "empty.txt", "ignored.xyz"}
+    assert "unsupported type .xyz" in failed["ignored.xyz"]  # every file accounted for
     assert "PDF" in failed["broken.pdf"]
     assert "binary" in failed["random.txt"]
     assert "empty" in failed["empty.txt"]
@@ -288,3 +289,30 @@ def test_an_upload_under_a_look_alike_name_replaces_the_first(tmp_path):
     report = qa.ingest(as_uploads(list(second.iterdir())), uploaded=True)
     assert [d.source for d in qa.documents()] == [unicodedata.normalize("NFC", "café.txt")]
     assert report.updated and "9" in qa.ask("When does the café open?").text
+
+
+def test_text_files_without_an_extension_are_read_and_every_other_file_is_named(tmp_path):
+    """LICENSE, README, GPL-2, LGPL-2.1: text without an extension is indexed; a binary file without one,
+    and a type that is not read, are each named with the reason; the CLI exits 1 when an
+    ingest adds nothing and fails some."""
+    from assistant.faces.cli import main
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "LICENSE").write_text("Permission is granted to copy this software, provided the "
+                                  "notice of the Harbour Licence is kept.\n")
+    (docs / "GPL-2").write_text("Version 2, June 1991. Everyone may copy verbatim copies.\n")
+    (docs / "LGPL-2.1").write_text("Version 2.1, February 1999. This is the Lesser licence.\n")
+    (docs / "program").write_bytes(bytes(range(256)) * 40)
+    (docs / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    qa = Assistant.open(tmp_path / "ix")
+    report = qa.ingest([docs])
+    assert sorted(report.added) == ["GPL-2", "LGPL-2.1", "LICENSE"]
+    failed = dict(report.errors)
+    assert "binary" in failed["program"] and "unsupported type .png" in failed["picture.png"]
+    assert "Harbour Licence" in qa.ask("Which licence notice must be kept?").text
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    assert main(["ingest", str(alone / "photo.png"), "--index", str(tmp_path / "ix2"),
+                 "--quiet"]) == 1

@@ -50,11 +50,14 @@ def cmd_ingest(args) -> int:
         close()
     for source, reason in report.errors:
         say(f"skipped {source}: {reason}", file=sys.stderr)
+    for source, share in report.repetitive:
+        say(f"note: {source}: {share:.0%} of its chunks repeat others (each text is searched "
+            f"once, so it cannot crowd out the other documents)", file=sys.stderr)
     for written, source in report.renamed:
         say(f"named {written!r} as {source!r}: {RENAMED}", file=sys.stderr)
     count = len(qa.documents())
     say(f"{report.summary()} ({count} document{'' if count == 1 else 's'} in {qa.folder})")
-    return 0
+    return 1 if report.errors and not (report.added or report.updated) else 0
 
 
 def _print_answer(answer) -> None:

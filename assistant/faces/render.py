@@ -205,6 +205,9 @@ def report_html(report) -> str:
     lines = [f"<p class='{tone}'>{esc(report.summary())}</p>"]
     for source, reason in report.errors:
         lines.append(f"<p class='cq-bad'>✗ {esc(source)}: {esc(reason)}</p>")
+    for source, share in report.repetitive:
+        lines.append(f"<p class='cq-warn'>{esc(source)}: {share:.0%} of its chunks repeat others "
+                     f"(each text is searched once)</p>")
     for written, source in report.renamed:
         lines.append(f"<p class='cq-warn'>named {esc(repr(written))} as {esc(source)}: names are "
                      f"compared without invisible or direction characters</p>")

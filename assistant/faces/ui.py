@@ -28,7 +28,7 @@ SAMPLE_QUESTIONS = ["How many troops?", "How much does Canada's plan cost?",
                     "When was the deal announced?"]
 MAX_EXAMPLES = 3
 REFRESH_S = 10  # each open page re-reads the documents list this often (other tabs change it)
-FILE_TYPES = list(LOADERS)  # what ingest reads (index/loaders.py)
+FILE_TYPES = [k for k in LOADERS if k]  # what ingest reads (index/loaders.py; "" is no extension)
 INTRO = ("Ask about your documents. Every answer is made of sentences from them, each with a "
          "numbered source card below it; click a number to jump to its card.")
 INTRO_LLM = ("Ask about your documents. {model} writes an answer from passages of them; every "

@@ -58,8 +58,18 @@ class HybridRetriever:
             for cid, source in self.index.docstore.sources_of(list(fused)).items():
                 if source in wanted:
                     fused[cid] += prefer_boost
-        best = sorted(fused, key=lambda cid: (-fused[cid], cid))[:top_k]  # ties in id order
-        return [Hit(c, fused[c.id]) for c in self.index.chunks(best)]
+        ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))  # ties in id order
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        for start in range(0, len(ranked), top_k):  # usually one batch: repeats are rare
+            for chunk in self.index.chunks(ranked[start:start + top_k]):
+                text = " ".join(chunk.text.split())
+                if text not in seen:  # a text met again (a repetitive file) counts once
+                    seen.add(text)
+                    hits.append(Hit(chunk, fused[chunk.id]))
+            if len(hits) >= top_k:
+                break
+        return hits[:top_k]
 
 
 def to_passage(hit: Hit, page: int | None = None) -> Passage:
