@@ -58,6 +58,14 @@ _BLOCKS = frozenset((
     "nav", "aside", "figure", "figcaption", "hr", "title", "details", "summary", "form",
 ))
 _HIDDEN = frozenset(("script", "style", "noscript", "template", "head", "svg", "iframe"))
+# site chrome, not content: navigation, sidebars and footers of documentation sites (Sphinx,
+# docutils, MkDocs …), the pilcrow links beside headings, local tables of contents
+_CHROME_TAGS = frozenset(("nav", "footer"))
+_CHROME_ROLES = frozenset(("navigation", "banner", "contentinfo", "search"))
+_CHROME_CLASSES = frozenset(("sphinxsidebar", "related", "headerlink", "footer", "breadcrumb",
+                             "breadcrumbs", "navbar", "toc", "skip-link", "wy-nav-side",
+                             "rst-footer-buttons", "md-sidebar", "md-footer", "md-header"))
+_CELL_BLOCKS = frozenset(("p", "div", "br", "ul", "ol", "pre", "blockquote", "section"))
 
 
 class _TextParser(HTMLParser):
@@ -68,23 +76,42 @@ class _TextParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.hidden: list[str] = []  # open hidden elements (their text is skipped)
+        self.chrome: tuple[str, int] | None = None  # the open chrome element and its nesting
+        self.cells = 0  # open table cells: blocks inside one keep the row on one line
+        self.term = False  # after a </dt>: its description continues the term's line
         self.title: list[str] = []  # the <title>'s text
         self.meta: dict[str, str] = {}  # <meta name=… content=…> (author, date …)
         self.in_title = False
 
+    def _is_chrome(self, tag, attrs) -> bool:
+        values = {k.lower(): (v or "") for k, v in attrs}
+        classes = set(values.get("class", "").lower().split())
+        return (tag in _CHROME_TAGS or values.get("role", "").lower() in _CHROME_ROLES
+                or bool(classes & _CHROME_CLASSES) or {"contents", "topic"} <= classes)
+
     def handle_starttag(self, tag, attrs):
+        if self.chrome is not None:  # inside navigation: count its own tag's nesting only
+            if tag == self.chrome[0]:
+                self.chrome = (tag, self.chrome[1] + 1)
+            return
         if tag == "title":
             self.in_title = True
         elif tag == "meta":
             self._meta(attrs)
         if tag in _HIDDEN:
             self.hidden.append(tag)
+        elif not self.hidden and self._is_chrome(tag, attrs):
+            self.chrome = (tag, 1)
+        elif tag in ("td", "th"):  # a table row stays one line, cells split by bars
+            self.cells += 1
+            self.parts.append(" | ")
+        elif self.cells and tag in _CELL_BLOCKS:
+            self.parts.append(" ")
         elif tag in _BLOCKS:
-            self.parts.append("\n\n")
+            if not (self.term and tag in ("dd", "p", "div")):
+                self.parts.append("\n\n")
         elif tag == "li":  # a list item stays one: a line of its own, marked as in markdown
             self.parts.append("\n\n- ")
-        elif tag in ("td", "th"):  # a table row stays one line, cells split by bars
-            self.parts.append(" | ")
 
     def _meta(self, attrs):
         values = {k.lower(): (v or "") for k, v in attrs}
@@ -93,25 +120,48 @@ class _TextParser(HTMLParser):
             self.meta.setdefault(name, " ".join(values["content"].split())[:200])
 
     def handle_endtag(self, tag):
+        if self.chrome is not None:
+            if tag == self.chrome[0]:
+                depth = self.chrome[1] - 1
+                self.chrome = (tag, depth) if depth else None
+            return
         if tag == "title":
             self.in_title = False
         if self.hidden and tag in _HIDDEN:
             if tag in self.hidden:  # close it and whatever was left open inside
                 del self.hidden[len(self.hidden) - 1 - self.hidden[::-1].index(tag):]
+        elif tag in ("td", "th"):
+            self.cells = max(0, self.cells - 1)
+        elif self.cells and tag in _CELL_BLOCKS:
+            self.parts.append(" ")
+        elif tag == "dt":  # a definition's term and its description make one line
+            while self.parts and not self.parts[-1].strip():
+                self.parts.pop()
+            if self.parts:
+                self.parts[-1] = self.parts[-1].rstrip()
+            self.term = True
+            self.parts.append(": ")
         elif tag in _BLOCKS or tag == "li":
             self.parts.append("\n\n")
 
     def handle_startendtag(self, tag, attrs):
+        if self.chrome is not None:
+            return
         if tag == "meta":
             self._meta(attrs)
         if tag in _BLOCKS:
-            self.parts.append("\n\n")
+            self.parts.append(" " if self.cells else "\n\n")
 
     def handle_data(self, data):
         if self.in_title and len(self.title) < 100:
             self.title.append(data)
-        if not self.hidden:
+        if not self.hidden and self.chrome is None:
+            if self.term:
+                if not data.strip():
+                    return  # the space between a term and its description
+                data = data.lstrip()
             self.parts.append(data)
+            self.term = False
 
 
 def load_html(path: Path) -> Loaded:

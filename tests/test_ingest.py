@@ -316,3 +316,34 @@ def test_text_files_without_an_extension_are_read_and_every_other_file_is_named(
     (alone / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
     assert main(["ingest", str(alone / "photo.png"), "--index", str(tmp_path / "ix2"),
                  "--quiet"]) == 1
+
+
+def test_a_documentation_page_is_read_as_content_with_its_structure(tmp_path):
+    """Site chrome (navigation, sidebars, footers, pilcrow links, a local table of contents) is
+    not text; a definition's term starts its description's line; a table row whose cells hold
+    paragraphs stays one line."""
+    from index.loaders import load_html
+
+    page = tmp_path / "shutil.html"
+    page.write_text("""<html><head><title>shutil</title></head><body>
+<div class="related" role="navigation"><ul><li><a href="index.html">index</a></li></ul></div>
+<nav class="toc"><ul><li><a href="#rmtree">- rmtree()</a></li></ul></nav>
+<div class="contents topic"><ul><li><a href="#x">copytree()</a></li></ul></div>
+<div class="body"><h1>shutil<a class="headerlink" href="#shutil">\u00b6</a></h1>
+<dl class="function"><dt class="sig">shutil.rmtree(path, ignore_errors=False)
+<a class="headerlink" href="#rmtree">\u00b6</a></dt>
+<dd><p>
+   Delete an entire directory tree.</p><p>It follows no symbolic links.</p></dd></dl>
+<table><tr><th><p>Level</p></th><th><p>Numeric value</p></th></tr>
+<tr><td><p>WARNING</p></td><td><p>30</p></td></tr></table></div>
+<div class="sphinxsidebar"><p>Quick search</p></div>
+<div class="footer">\u00a9 Copyright 2001 Example Foundation.</div>
+<footer>Built with a generator.</footer></body></html>""")
+    text = load_html(page).text
+    for chrome in ("index", "- rmtree()", "copytree()", "\u00b6", "Quick search", "Copyright",
+                   "generator"):
+        assert chrome not in text, chrome
+    assert "shutil.rmtree(path, ignore_errors=False): Delete an entire directory tree." in text
+    assert "It follows no symbolic links." in text
+    lines = [line.strip() for line in text.splitlines()]
+    assert "| Level | Numeric value" in lines and "| WARNING | 30" in lines
