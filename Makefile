@@ -58,6 +58,10 @@ COVIDQA_GATES ?= --fail-under passed=0.63 --fail-under first_citation_contains=0
 	--fail-under source_at_1=0.80 --fail-under source_mrr=0.83 --fail-over false_abstention=0.03
 
 FOLLOWUP_GATES ?= --fail-under passed=0.8 --fail-over false_abstention=0.1
+# the docs suite's test split (66 questions over real documentation; never tuned on), gated at
+# the numbers measured when it was added less a margin (its target, 80 % answer_contains, is open)
+DOCS_GATES ?= --fail-under passed=0.48 --fail-under answer_contains=0.58 \
+	--fail-over false_abstention=0.16 --fail-over citation_chars=400
 # the trust suite's test split (150 questions, a quarter unanswerable; never tuned on)
 TRUST_GATES ?= --fail-under passed=0.62 --fail-under first_citation_contains=0.70 \
 	--fail-under answer_contains=0.78 --fail-under abstention=0.10 --fail-over false_abstention=0.06 \
@@ -78,6 +82,10 @@ eval: setup
 	$(PY) -m assistant eval evals/suites/trust/test.jsonl --index $(INDEX)-trust \
 		--docs evals/suites/trust/docs --out $(EVAL_OUT)/trust-test.json \
 		--report $(EVAL_OUT)/trust-test.html $(TRUST_GATES)
+	# documentation as people have it: HTML manuals, man pages, READMEs, a licence
+	$(PY) -m assistant eval evals/suites/docs/test.jsonl --index $(INDEX)-docs \
+		--docs evals/suites/docs/docs --out $(EVAL_OUT)/docs-test.json \
+		--report $(EVAL_OUT)/docs-test.html $(DOCS_GATES)
 
 # `make fit-abstention`: refit the "not in the documents" model (assistant/models/abstention.json) on
 # the suites' documents (see assistant/models/fit_abstention.py); the split-by-split numbers land in $(EVAL_OUT).
