@@ -129,7 +129,9 @@ class Assistant:
         return self.index.ingest(list(paths), progress=progress, uploaded=uploaded)
 
     def documents(self) -> list[DocumentRecord]:
-        """The indexed documents (source, chunks …), by source name."""
+        """The indexed documents (source, chunks …), by source name (an index whose parts
+        disagree is refused, as for a question)."""
+        self.index.check()
         return self.index.documents()
 
     def remove(self, source: str) -> bool:

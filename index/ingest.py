@@ -168,6 +168,7 @@ def gather(index, paths: list[str | Path], uploaded: bool, report: IngestReport,
         return record is not None and item.path.is_file() and record.sha256 == sha_of(item.path)
 
     known = {d.origin: d.source for d in index.documents()}
+    supported.sort(key=lambda item: bool(item.written))  # a name written clean keeps it first
     named = assign(supported, known, same_content)
     report.renamed += [(item.written, source) for item, source in named
                        if item.written and item.origin not in known]  # said once, when first named

@@ -188,11 +188,16 @@ class Index:
         here is rebuilt from the document tables, when no other process is writing, and
         searched again."""
         try:
-            return self.vectors.search(vector, k, version=self.docstore.generation())
+            found = self.vectors.search(vector, k, version=self.docstore.generation())
         except StoreError:
             if not self._heal_vectors():
                 raise
             return self.vectors.search(vector, k, version=self.docstore.generation())
+        if not found and self.docstore.count_chunks() and not self.vectors.count():
+            # emptied (a fresh chroma.sqlite3) while the tables hold documents: refill it
+            if self._heal_vectors():
+                found = self.vectors.search(vector, k, version=self.docstore.generation())
+        return found
 
     def keyword_search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Best chunks by BM25."""

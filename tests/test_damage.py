@@ -97,6 +97,8 @@ def test_every_damaged_file_is_repaired_or_named_in_one_line(built):
             if final[1] == "error":
                 assert name.split("/")[-1] in final[2] or "document tables" in final[2], final
                 assert "ingest" in final[2], final
-        elif final[1] != "ok" or "10,000" not in final[2]:
-            problems.append(f"{name} {how}: not repaired: {final}")
+        else:  # rebuilt by the next command, whichever it is: the first question is answered
+            for step, outcome, text in steps:
+                if step != "ingest" and (outcome != "ok" or "10,000" not in text):
+                    problems.append(f"{name} {how} {step}: not repaired: {outcome} {text[:200]}")
     assert not problems, "\n".join(problems)

@@ -37,8 +37,17 @@ def _progress(quiet: bool):
     return update, bar.close
 
 
-RENAMED = ("names are compared in Unicode NFC without invisible or direction characters "
-           "(another file's name may already be taken)")
+RENAMED = ("names are compared in Unicode NFC, without invisible or direction characters; "
+           "when another file already has the name, its folder goes before it")
+
+
+def shown_name(name: str) -> str:
+    """A name with its combining, invisible and control characters written as escapes
+    ('re\\u0301sume\\u0301.txt'), so two look-alikes print differently."""
+    import unicodedata
+
+    return "'" + "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Mn", "Cf", "Cc")
+                         else c for c in name) + "'"
 
 
 def cmd_ingest(args) -> int:
@@ -54,7 +63,7 @@ def cmd_ingest(args) -> int:
         say(f"note: {source}: {share:.0%} of its chunks repeat others (each text is searched "
             f"once, so it cannot crowd out the other documents)", file=sys.stderr)
     for written, source in report.renamed:
-        say(f"named {written!r} as {source!r}: {RENAMED}", file=sys.stderr)
+        say(f"named {shown_name(written)} as {source!r}: {RENAMED}", file=sys.stderr)
     count = len(qa.documents())
     say(f"{report.summary()} ({count} document{'' if count == 1 else 's'} in {qa.folder})")
     return 1 if report.errors and not (report.added or report.updated) else 0

@@ -30,8 +30,11 @@ def clean_question(question: str, limit: int) -> str:
         raise EmptyQuestionError(
             f"the question is {len(text):,} characters long; the limit is {limit:,}"
         )
-    if not any(ch.isalnum() for ch in text):
+    if not text:
         raise EmptyQuestionError("the question is empty; ask something about your documents")
+    if not any(ch.isalnum() for ch in text):
+        raise EmptyQuestionError(f"the question {text[:40]!r} has no letter or digit; ask "
+                                 f"something about your documents")
     return text
 
 
