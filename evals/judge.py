@@ -14,13 +14,14 @@ def judge_rows(rows: list[dict], llm, progress: bool = True) -> dict:
     """Judge every answered row in place (``judged_faithful``, ``judged_relevant``); returns the
     summary entries: judged_faithfulness, judged_relevancy, judged_cases, judge_errors."""
     from llama_index.core.evaluation import FaithfulnessEvaluator, RelevancyEvaluator
-    from tqdm import tqdm
+
+    from evals.progress import progress_bar
 
     faithful = FaithfulnessEvaluator(llm=llm)
     relevant = RelevancyEvaluator(llm=llm)
     judged, errors = [], []
     answered = [r for r in rows if not r["abstained"] and r["citations"]]
-    for row in tqdm(answered, desc="judge", unit="case", disable=not progress, file=sys.stderr):
+    for row in progress_bar(answered, desc="judge", unit="case", show=progress):
         contexts = [c["text"] for c in row["citations"]]
         try:
             row["judged_faithful"] = faithful.evaluate(

@@ -135,7 +135,7 @@ def ingest_suite_documents(system: System, suite: Suite, folder: Path, progress:
     progress bar when the system's ``ingest`` takes a ``progress(done, total, what)`` callback)."""
     import inspect
 
-    from tqdm import tqdm
+    from evals.progress import progress_bar
 
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in suite.documents.items():
@@ -145,7 +145,7 @@ def ingest_suite_documents(system: System, suite: Suite, folder: Path, progress:
     if "progress" not in inspect.signature(system.ingest).parameters:
         system.ingest([str(folder)])
         return
-    bar = tqdm(total=0, desc="index", unit="file", disable=not progress, file=sys.stderr, leave=False)
+    bar = progress_bar(total=0, desc="index", unit="file", show=progress, leave=False)
 
     def update(done: int, total: int, what: str) -> None:
         bar.unit = "sentence" if what.startswith("embedding") else "file"  # the two phases
@@ -194,6 +194,7 @@ def evaluate(system: System, cases: list[Case], top_k: int | None = None,
     with the reason, said on stderr with the case's id and place; the run goes on."""
     from tqdm import tqdm
 
+    from evals.progress import progress_bar
     from index.errors import CiteqaError
 
     for case in cases[:1]:
@@ -202,7 +203,7 @@ def evaluate(system: System, cases: list[Case], top_k: int | None = None,
         except CiteqaError:
             pass  # asked again below, where its failure is recorded
     rows = []
-    for case in tqdm(cases, desc="eval", unit="case", disable=not progress, file=sys.stderr):
+    for case in progress_bar(cases, desc="eval", unit="case", show=progress):
         turn_rows, history = [], []
         for turn in case.turns:
             started = time.perf_counter()

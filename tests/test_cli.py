@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import ROOT, SAMPLE, SAMPLE_DIR
 
 
 def citeqa(*args, env=None):
@@ -121,3 +121,39 @@ def test_the_serve_line_names_the_llm_that_writes_answers():
     assert "answers written by llama3.2 at http://localhost:11434/v1" in ready_line(
         ollama, "127.0.0.1", 7860)
     assert "LLM" not in ready_line(Assistant.open("/nonexistent-index"), "127.0.0.1", 7860)
+
+
+def _under_a_terminal(argv: list[str]) -> str:
+    """What a command writes to a pseudo-terminal (a program's pty reports 0 columns)."""
+    import pty
+
+    output = bytearray()
+
+    def read(fd):
+        data = os.read(fd, 4096)
+        output.extend(data)
+        return data
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        status = pty.spawn([sys.executable, "-m", "assistant", *argv], read)
+    finally:
+        os.chdir(cwd)
+    assert os.waitstatus_to_exitcode(status) == 0, output.decode("utf-8", "replace")[-2000:]
+    return output.decode("utf-8", "replace")
+
+
+def test_ingest_and_eval_show_a_live_bar_on_a_terminal_and_nothing_on_a_pipe(tmp_path):
+    index = str(tmp_path / "ix")
+    shown = _under_a_terminal(["ingest", str(SAMPLE_DIR), "--index", index])
+    assert "%|" in shown and "sentence" in shown  # the bar, over the sentences embedded
+    assert "1 added" in shown.rstrip().splitlines()[-1]  # then one line: the summary
+    suite = str(ROOT / "evals/suites/sample.jsonl")
+    shown = _under_a_terminal(["eval", suite, "--index", index, "--limit", "3"])
+    assert "eval: " in shown and "%|" in shown and "3/3" in shown
+    piped = subprocess.run([sys.executable, "-m", "assistant", "ingest", str(SAMPLE_DIR),
+                            "--index", str(tmp_path / "ix2")], cwd=ROOT, capture_output=True,
+                           text=True, timeout=300)
+    assert piped.returncode == 0 and "%|" not in piped.stderr + piped.stdout
+    assert len((piped.stdout + piped.stderr).strip().splitlines()) == 1  # one line at the end

@@ -21,11 +21,10 @@ def _assistant(args, index: str | None = None):
 
 def _progress(quiet: bool):
     """A tqdm bar over the files being read, then over the sentences being embedded."""
-    from tqdm import tqdm
+    from evals.progress import progress_bar
 
     # None: no bar when stderr is not a terminal (a log keeps one-line errors only)
-    bar = tqdm(total=0, unit="file", file=sys.stderr, disable=True if quiet else None,
-               leave=False)
+    bar = progress_bar(total=0, unit="file", show=not quiet, leave=False)
 
     def update(done: int, total: int, what: str) -> None:
         bar.unit = "sentence" if what.startswith("embedding") else "file"

@@ -125,7 +125,7 @@ def run_bench(factory, corpus: list[str], index: str | None = None, questions: s
 def measure(system, files: list[Path], report, ingest_s: float, asked: list[str],
             top_k: int | None, progress: bool) -> dict:
     """Throughput from the finished ingest, then one cold and ``len(asked)`` warm questions."""
-    from tqdm import tqdm
+    from evals.progress import progress_bar
 
     size = sum(p.stat().st_size for p in files)
     index = getattr(system, "index", None)
@@ -135,7 +135,7 @@ def measure(system, files: list[Path], report, ingest_s: float, asked: list[str]
     system.ask(asked[0], top_k=top_k)
     first_ms = (time.perf_counter() - started) * 1000
     latencies, first_pieces = [], []
-    for question in tqdm(asked, desc="bench", unit="ask", disable=not progress, file=sys.stderr):
+    for question in progress_bar(asked, desc="bench", unit="ask", show=progress):
         started = time.perf_counter()
         _, first = ask_streaming(system, question, top_k)
         latencies.append((time.perf_counter() - started) * 1000)
