@@ -7,6 +7,7 @@ import re
 
 from assistant.llm.markers import UNSUPPORTED
 from assistant.stages.s4_answer import NO_ANSWER
+from assistant.text.display import as_written
 from assistant.types import Answer, Citation
 
 CONTEXT_CHARS = 110
@@ -105,9 +106,10 @@ def quote(citation: Citation, before: str = "", after: str = "") -> str:
     text = citation.text
     if citation.highlight:
         a, b = citation.highlight
-        body = esc(text[:a]) + "<mark>" + esc(text[a:b]) + "</mark>" + esc(text[b:])
+        body = (esc(as_written(text[:a])) + "<mark>" + esc(as_written(text[a:b])) + "</mark>"
+                + esc(as_written(text[b:])))
     else:
-        body = esc(text)
+        body = esc(as_written(text))
     return (f"<span class='cq-ctx'>{esc(_trim_left(before))}</span>"
             f"<span class='cq-cited'>{body}</span>"
             f"<span class='cq-ctx'>{esc(_trim_right(after))}</span>")

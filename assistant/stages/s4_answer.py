@@ -14,6 +14,7 @@ from assistant.llm.markers import UNSUPPORTED, stream_reply
 from assistant.llm.prompts import ANSWER_STOP, build_prompt
 from assistant.stages.s1_query import Query
 from assistant.stages.s3_rank import Evidence
+from assistant.text.display import as_written
 from assistant.text.markers import defuse
 from assistant.text.scoring import Scored, Weights
 from assistant.types import Answer, Citation, Hit
@@ -66,8 +67,8 @@ class ExtractiveAnswerer:
         """Yield the Answer (nothing streams)."""
         citations = citations_of(list(enumerate(evidence.chosen, 1)), self.view)
         short = short_answer(query.kind, citations)
-        text = (" ".join(f"{defuse(c.text)} [{c.id}]" for c in citations) if citations
-                else NO_ANSWER)
+        text = (" ".join(f"{defuse(as_written(c.text))} [{c.id}]" for c in citations)
+                if citations else NO_ANSWER)
         if short:
             text = f"{short}\n\n{text}"
         yield Answer(query.question, text, citations, not citations,

@@ -1,0 +1,17 @@
+"""How a document's text is shown in answers: a hard-wrapped line break inside a sentence is a
+space ("may be used internally in order to\\ncopy the file" reads as written). Paragraph breaks,
+list items, table rows, and a line that ends a sentence keep their breaks. Citations keep the
+document's exact characters; only what is composed for people passes through this."""
+
+from __future__ import annotations
+
+import re
+
+# a single line break (with the indent around it) after a character that ends no sentence,
+# clause or row, before one that starts no list item, table row, heading or quote
+_WRAPPED = re.compile(r"(?<=[^\s.!?:;|])[ \t]*\n[ \t]*(?=[^\s\-*•|#>+])")
+
+
+def as_written(text: str) -> str:
+    """``text`` with the line breaks of hard-wrapping inside sentences joined."""
+    return _WRAPPED.sub(" ", text)
