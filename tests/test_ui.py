@@ -301,3 +301,22 @@ def test_a_document_removed_in_one_tab_leaves_the_others_list(browser, tmp_path)
         other_tab.close()
     finally:
         server.should_exit = True
+
+
+def test_ask_with_an_empty_box_says_what_to_do(browser, site):
+    url, _ = site
+    page = open_page(browser, url)
+    page.locator("#ask").click()
+    hint = page.locator("#chat .cq-error").first
+    hint.wait_for()
+    assert "Type a question" in hint.inner_text()
+    page.close()
+
+
+def test_examples_take_turns_across_kinds_of_files_and_titles_are_not_shouted():
+    from assistant.faces.ui import _by_kind, title_of
+
+    names = ["Apache-2.0", "GPL-3", "MPL-2.0", "deque.html", "heapq.html", "pathlib.html"]
+    assert _by_kind(names)[:3] == ["Apache-2.0", "deque.html", "GPL-3"]  # "-2.0" is no type
+    assert title_of("GNU GENERAL PUBLIC LICENSE\n\nVersion 3", "GPL-3") == \
+        "GNU General Public License"

@@ -19,7 +19,7 @@ from assistant.faces.render import (
     writing_html,
 )
 from assistant.settings import parse_auth
-from index.loaders import LOADERS
+from index.loaders import LOADERS, file_type
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -90,8 +90,9 @@ def respond(qa: Assistant, question: str, history: list | None, conversation,
     cited answer (or the problem). A generator: Gradio shows each state it yields."""
     history = list(history or [])
     question = (question or "").strip()
-    if not question:
-        yield "", history, conversation
+    if not question:  # Ask with an empty box: say what to do, in the chat
+        hint = error_html("Type a question about your documents in the box first.")
+        yield "", history + [{"role": "assistant", "content": hint}], conversation
         return
     turn = sum(1 for m in history if _role(m) == "assistant") + 1
     shown = question if len(question) <= ECHO_CHARS else question[:ECHO_CHARS] + " …"
@@ -187,8 +188,21 @@ def title_of(head: str, source: str) -> str:
     first = next((line.strip().lstrip("#").strip() for line in head.splitlines() if line.strip()),
                  "")
     if 3 <= len(first) <= 80 and not first.endswith((".", ":", ",")):
+        if first.isupper():  # "GNU GENERAL PUBLIC LICENSE": short words kept as acronyms
+            first = " ".join(w if len(w) <= 3 else w.capitalize() for w in first.split())
         return first
     return Path(source).stem.replace("-", " ").replace("_", " ")
+
+
+def _by_kind(names: list[str]) -> list[str]:
+    """Names taken by turns from each kind of file (by suffix), so examples come from the
+    pages as well as the licences, whichever sort first."""
+    kinds: dict[str, list[str]] = {}
+    for name in names:
+        kinds.setdefault(file_type(Path(name)), []).append(name)
+    turns = [kinds[k] for k in sorted(kinds)]
+    return [group[i] for i in range(max(map(len, turns), default=0)) for group in turns
+            if i < len(group)]
 
 
 def example_questions(qa: Assistant, records) -> list[str]:
@@ -198,7 +212,7 @@ def example_questions(qa: Assistant, records) -> list[str]:
     names = [r.source for r in records]
     picked = SAMPLE_QUESTIONS[:MAX_EXAMPLES if names == [SAMPLE_SOURCE] else 1] \
         if SAMPLE_SOURCE in names else []
-    for name in names[:20]:
+    for name in _by_kind(names)[:20]:
         if len(picked) >= MAX_EXAMPLES:
             break
         if name == SAMPLE_SOURCE:
