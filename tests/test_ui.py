@@ -320,3 +320,25 @@ def test_examples_take_turns_across_kinds_of_files_and_titles_are_not_shouted():
     assert _by_kind(names)[:3] == ["Apache-2.0", "deque.html", "GPL-3"]  # "-2.0" is no type
     assert title_of("GNU GENERAL PUBLIC LICENSE\n\nVersion 3", "GPL-3") == \
         "GNU General Public License"
+
+
+def test_a_file_of_any_type_is_taken_and_accounted_for_once(browser, tmp_path):
+    """A licence without an extension is indexed; a picture is named in the summary alone, not
+    refused in a toast over the header first."""
+    server, url = sample_server(tmp_path)
+    try:
+        notice = tmp_path / "NOTICE"
+        notice.write_text("This product includes the Kellswater tide tables, compiled by Ada "
+                          "Brook.\n")
+        picture = tmp_path / "chart.png"
+        picture.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(300))
+        page = open_page(browser, url)
+        page.locator("#upload input[type=file]").set_input_files([str(notice), str(picture)])
+        status = page.locator("#upload-status")
+        status.get_by_text("1 added").wait_for()
+        assert "chart.png" in status.inner_text() and "unsupported type .png" in status.inner_text()
+        assert page.locator(".toast-body").count() == 0
+        page.locator("#documents").get_by_text("NOTICE").wait_for()
+        page.close()
+    finally:
+        server.should_exit = True

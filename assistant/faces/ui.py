@@ -298,10 +298,13 @@ def build(qa: Assistant):
                 clear = gr.Button("Clear conversation", size="sm", elem_id="clear")
             with gr.Column(scale=2, min_width=280):
                 gr.Markdown("### Documents")
+                # any file is taken: one that cannot be read is named in the summary, once
+                # (Gradio's own type check refused it in a toast over the page's header, and
+                # refused text files without an extension, such as LICENSE)
                 files = gr.File(label="Add documents", file_count="multiple",
-                                file_types=FILE_TYPES, elem_id="upload", height=120)
-                gr.Markdown(f"<span class='cq-muted'>{' '.join(FILE_TYPES)} · up to "
-                            f"{qa.settings.max_upload_mb} MB a file</span>")
+                                elem_id="upload", height=120)
+                gr.Markdown(f"<span class='cq-muted'>{' '.join(FILE_TYPES)}, text files without "
+                            f"an extension · up to {qa.settings.max_upload_mb} MB a file</span>")
                 status = gr.HTML(elem_id="upload-status", min_height=0)
                 doc_list = gr.HTML(elem_id="documents", min_height=0)
                 chosen = gr.Dropdown(label="Remove a document", choices=[], value=None,
