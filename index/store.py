@@ -103,7 +103,8 @@ class Index:
 
     # -- crash recovery ----------------------------------------------------------------------
     def needs_repair(self) -> bool:
-        """Whether a writer died mid-write or BM25 is out of step with the document tables."""
+        """Whether a writer died mid-write, BM25 is out of step with the document tables or
+        damaged, or a saved graph header no longer matches its checksum."""
         return (self.docstore.writer() != 0
                 or self.keyword.generation() != self.docstore.generation()
                 or not self.keyword.sound() or not self.vectors.intact())
@@ -118,16 +119,16 @@ class Index:
         """
         rewritten = False
         intact = self.vectors.intact()  # before opening it: a damaged graph header crashes Chroma
-        if intact and self.vectors.readable() and not self.docstore.writer():
+        readable = intact and self.vectors.readable()
+        if readable and not self.docstore.writer():
             held, listed = self.vectors.count(), self.docstore.vector_count()
             if held > listed:
                 raise self._disagree(f"the vector store holds {held - listed:,} sentence vectors "
                                      f"more than {self.docstore.path} lists")
             if listed and not held:
-                intact = False  # emptied (a fresh chroma.sqlite3): rebuilt below
-        if self.docstore.count_chunks() and (not intact or not self.vectors.readable()):
-            for source in rebuild_vectors(self.docstore, self.vectors, discard=not intact):
-                self.docstore.delete(source)  # no stored vectors to rebuild from: ingest again
+                readable = False  # emptied (a fresh chroma.sqlite3): rebuilt below
+        if self.docstore.count_chunks() and not readable:
+            self._refill_vectors(discard=not intact)
             rewritten = True
         if self.docstore.writer():
             expected: dict[str, str] = dict(
@@ -159,12 +160,18 @@ class Index:
         cannot be done now (another process writes, or it fails again)."""
         try:
             with IndexLock(self.folder):
-                for source in rebuild_vectors(self.docstore, self.vectors, discard=True):
-                    self.docstore.delete(source)
+                self._refill_vectors(discard=True)
                 self.vectors.persist()
             return True
         except (IndexBusyError, OSError, StoreError):
             return False
+
+    def _refill_vectors(self, discard: bool) -> None:
+        """Rebuild the vector store from the document tables' sentence vectors (``discard``: its
+        files are damaged, so it is deleted unopened); a document with none stored (an older
+        index) is dropped, for the next ingest to index again."""
+        for source in rebuild_vectors(self.docstore, self.vectors, discard=discard):
+            self.docstore.delete(source)
 
     def _rebuild_keyword(self) -> None:
         crash_point("before-bm25")
