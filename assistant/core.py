@@ -1,9 +1,10 @@
 """The Assistant: the package's front door (open, ingest, ask, retrieve, documents, as_retriever).
 
-A question runs through four stages, each its own module and each replaceable:
+A question runs through five stages, each its own module and each replaceable:
 QueryBuilder (stages/s1_query.py) → Retriever (stages/s2_retrieve.py) → EvidenceRanker
-(stages/s3_rank.py) → Answerer (stages/s4_answer.py: extractive, or LLM with the extractive one as
-its fallback).
+(stages/s3_rank.py) → Reader (stages/s4_read.py: a reading model reorders the candidates and
+decides "not in the documents"; ``none`` skips it) → Answerer (stages/s5_answer.py: extractive, or
+LLM with the extractive one as its fallback).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from assistant.settings import Settings, load_settings
 from assistant.stages.s1_query import QueryBuilder, clean_question
 from assistant.stages.s2_retrieve import HybridRetriever, Retriever, to_passage
 from assistant.stages.s3_rank import EvidenceRanker
-from assistant.stages.s4_answer import NO_ANSWER, Answerer, ExtractiveAnswerer, LLMAnswerer
+from assistant.stages.s4_read import Reader, make_reader
+from assistant.stages.s5_answer import NO_ANSWER, Answerer, ExtractiveAnswerer, LLMAnswerer
 from assistant.text.scoring import Weights
 from assistant.types import Answer, Passage
 from index import DocumentRecord, Index, IngestReport
@@ -29,7 +31,8 @@ from index.view import DocumentView
 
 __all__ = ["NO_ANSWER", "STAGES", "Assistant"]
 ANSWER_MODES = ("llm", "extractive")  # what ask(mode=...) and "mode" in /api/ask take
-STAGES = ("queries", "retriever", "ranker", "answerer")  # what Assistant(...) takes besides settings
+# what Assistant(...) takes besides settings, in the order a question meets them
+STAGES = ("queries", "retriever", "ranker", "reader", "answerer")
 
 
 class Assistant:
@@ -39,13 +42,13 @@ class Assistant:
     def __init__(self, settings: Settings, weights: Weights | None = None, *,
                  index: Index | None = None, queries: QueryBuilder | None = None,
                  retriever: Retriever | None = None, ranker: EvidenceRanker | None = None,
-                 answerer: Answerer | None = None):
+                 reader: Reader | None = None, answerer: Answerer | None = None):
         self.settings = settings
         self.weights = weights or Weights()
         self.index = index or Index(settings.index, settings.embed_model, settings.chroma_url,
                                     embed_backend=settings.embed_backend)
         self._given = {"queries": queries, "retriever": retriever, "ranker": ranker,
-                       "answerer": answerer}
+                       "reader": reader, "answerer": answerer}
         self._checked = False
         self.local_server = None  # the llama.cpp server of llm_url "local", once started
 
@@ -55,7 +58,8 @@ class Assistant:
         are settings (``top_k=5``, ``llm_url=…``) or stages (``retriever=…``, see __init__)."""
         if index is not None:
             overrides["index"] = str(index)
-        stages = {k: overrides.pop(k) for k in STAGES if k in overrides}
+        stages = {k: overrides.pop(k) for k in STAGES  # reader="none" is the setting
+                  if k in overrides and not isinstance(overrides[k], str)}
         return cls(load_settings(**{k: v for k, v in overrides.items() if v is not None}),
                    **stages)
 
@@ -77,6 +81,10 @@ class Assistant:
     @cached_property
     def ranker(self) -> EvidenceRanker:
         return self._given["ranker"] or EvidenceRanker(self.view, self.weights)
+
+    @cached_property
+    def reader(self) -> Reader:
+        return self._given["reader"] or make_reader(self.settings.reader, self.view, self.weights)
 
     @cached_property
     def answerer(self) -> Answerer:
@@ -143,6 +151,9 @@ class Assistant:
         problem is printed, not raised: the first question reports it again)."""
         try:
             self.index.embedder.model  # noqa: B018 - loads once per process
+            warm = getattr(self.reader, "warm", None)
+            if warm:
+                warm()
             if self.exists:
                 self.ask("warm up")
         except CiteqaError as exc:
@@ -194,7 +205,7 @@ class Assistant:
         query = self.queries.build(question, history)
         hits = self.retriever.search(query, top_k or self.settings.top_k)
         retrieved = time.perf_counter()
-        evidence = self.ranker.rank(query, hits)
+        evidence = self.reader.read(query, hits, self.ranker.rank(query, hits))
         answerer = self.extractive if mode == "extractive" else self.answerer
         answer = None
         for item in answerer.answer(query, hits, evidence):

@@ -11,9 +11,9 @@ from evals.suite_files import SuiteFormatError
 # Metrics where a smaller value is better; every other summary metric is better when larger.
 LOWER_IS_BETTER = {"false_abstention", "citation_chars", "latency_p50_ms", "latency_p95_ms",
                    "judge_errors", "fell_back", "unsupported_sentences", "markers_moved",
-                   "first_token_p50_ms"}
+                   "first_token_p50_ms", "ece"}
 # Metrics shown as plain numbers rather than percentages.
-ABSOLUTE = {"turns", "citation_chars", "latency_p50_ms", "latency_p95_ms", "judged_cases",
+ABSOLUTE = {"turns", "citation_chars", "ece", "latency_p50_ms", "latency_p95_ms", "judged_cases",
             "judge_errors", "markers_moved", "first_token_p50_ms"}
 
 

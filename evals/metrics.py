@@ -44,3 +44,20 @@ def percentile(values: list[float], q: float) -> float:
     low = int(pos)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def calibration(pairs: list[tuple[float, bool]], bins: int = 10) -> tuple[float, list[list]]:
+    """Expected calibration error of (probability, came true) pairs over ``bins`` equal-width
+    bins, and the reliability curve: [mean probability, share true, count] per non-empty bin."""
+    if not pairs:
+        return 0.0, []
+    total, curve = 0.0, []
+    for i in range(bins):
+        lo, hi = i / bins, (i + 1) / bins
+        inside = [(p, y) for p, y in pairs if lo <= p < hi or (i == bins - 1 and p == 1.0)]
+        if inside:
+            mean_p = sum(p for p, _ in inside) / len(inside)
+            share = sum(bool(y) for _, y in inside) / len(inside)
+            total += len(inside) / len(pairs) * abs(mean_p - share)
+            curve.append([round(mean_p, 3), round(share, 3), len(inside)])
+    return round(total, 4), curve

@@ -200,6 +200,43 @@ def tradeoff_plot(rows: list[dict], width: int = 420, height: int = 300) -> str:
             f'abstained</text></svg>')
 
 
+def reliability_plot(rows: list[dict], size: int = 300) -> str:
+    """An inline SVG: the answered questions' confidence (binned) against how often their first
+    citation was right; a calibrated confidence lies on the diagonal."""
+    from evals.metrics import calibration
+    from evals.runner import confidence_pairs
+
+    pairs = confidence_pairs(rows)
+    if len(pairs) < 20:
+        return ""
+    error, curve = calibration(pairs)
+    pad = 40
+    w = size - 2 * pad
+
+    def xy(p: float, share: float) -> str:
+        return f"{pad + p * w:.1f},{pad + (1 - share) * w:.1f}"
+
+    dots = "".join(f'<circle cx="{xy(p, s).split(",")[0]}" cy="{xy(p, s).split(",")[1]}" '
+                   f'r="{3 + min(6, n ** 0.5 / 3):.1f}" fill="#3b6fd8" fill-opacity="0.7">'
+                   f'<title>{n} answers, confidence {p:.2f}, right {s:.0%}</title></circle>'
+                   for p, s, n in curve)
+    line = " ".join(xy(p, s) for p, s, _ in curve)
+    ticks = "".join(
+        f'<text x="{pad + v * w:.0f}" y="{size - pad + 16}" font-size="11" text-anchor="middle">'
+        f'{v:.1f}</text><text x="{pad - 6}" y="{pad + (1 - v) * w + 4:.0f}" font-size="11" '
+        f'text-anchor="end">{v:.0%}</text>' for v in (0, 0.25, 0.5, 0.75, 1))
+    return (f'<h2>Calibration</h2><p class="small">The answered questions binned by their '
+            f'confidence (across) against the share whose first citation holds a gold answer '
+            f'(up); dots on the dashed diagonal are calibrated. Expected calibration error '
+            f'{error:.3f} over {len(pairs)} answers.</p>'
+            f'<svg width="{size}" height="{size}" role="img" aria-label="reliability curve">'
+            f'<rect x="{pad}" y="{pad}" width="{w}" height="{w}" fill="#fafbfd" stroke="#ccd"/>'
+            f'<line x1="{pad}" y1="{pad + w}" x2="{pad + w}" y2="{pad}" stroke="#999" '
+            f'stroke-dasharray="4 3"/>{ticks}<polyline fill="none" stroke="#3b6fd8" '
+            f'points="{line}"/>{dots}<text x="{pad + w / 2}" y="{size - 6}" font-size="12" '
+            f'text-anchor="middle">confidence</text></svg>')
+
+
 def render_report(name: str, summary: dict, rows: list[dict], comparison: dict | None = None,
                   old_name: str = "", gate_failures: list[str] | None = None) -> str:
     """The whole report as one HTML string (no external assets)."""
@@ -218,6 +255,7 @@ def render_report(name: str, summary: dict, rows: list[dict], comparison: dict |
         f'<h2>Summary</h2><div class="grid">{cards}</div>'
         f'<h2>Metrics</h2>{metric_bars(summary)}'
         f'<h2>Latency per question</h2>{latency_histogram(latencies)}{tradeoff_plot(rows)}'
+        f'{reliability_plot(rows)}'
         f'{_source_section(rows)}{_comparison_section(comparison, old_name)}'
         f'<h2>Questions (failures first)</h2><table class="cases"><colgroup><col style="width:7%">'
         f'<col style="width:5%"><col style="width:22%"><col style="width:28%"><col style="width:33%">'

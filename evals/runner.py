@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from evals.compare import check_gates, compare, format_metric, load_run, print_comparison
-from evals.metrics import contains, percentile, token_f1
+from evals.metrics import calibration, contains, percentile, token_f1
 from evals.report import write_report
 from evals.suite_files import Case, Suite, SuiteFormatError, read_suite, select_cases
 
@@ -89,6 +89,19 @@ def _mean(rows: list[dict], key: str) -> float | None:
     return round(sum(values) / len(values), 4) if values else None
 
 
+def confidence_pairs(rows: list[dict]) -> list[tuple[float, bool]]:
+    """(confidence, came true) of each answered question: its first citation holds a gold answer
+    (an unanswerable question's never does). What the calibration is checked on."""
+    return [(r["confidence"], bool(r.get("first_citation_contains")))
+            for r in rows if r.get("confidence") is not None and not r["abstained"]]
+
+
+def ece_of(rows: list[dict]) -> float | None:
+    """The expected calibration error of the answered questions' confidence (None without)."""
+    pairs = confidence_pairs(rows)
+    return calibration(pairs)[0] if len(pairs) >= 20 else None
+
+
 def summarize(rows: list[dict]) -> dict:
     """Suite-level metrics (means over the turns each applies to)."""
     answerable = [r for r in rows if r["answerable"]]
@@ -109,6 +122,7 @@ def summarize(rows: list[dict]) -> dict:
         "false_abstention": _mean(answerable, "abstained"),
         "abstention": _mean(unanswerable, "abstained"),
         "citation_chars": round(sum(cited) / len(cited), 1) if cited else None,
+        "ece": ece_of(rows),
         "errors": sum(1 for r in rows if "error" in r) or None,
         "latency_p50_ms": round(percentile(latencies, 50), 1),
         "latency_p95_ms": round(percentile(latencies, 95), 1),

@@ -117,7 +117,7 @@ def test_the_serve_line_names_the_llm_that_writes_answers():
     ollama = Assistant.open("/nonexistent-index", llm_url="http://localhost:11434/v1",
                             llm_model="llama3.2")
     assert ready_line(local, "127.0.0.1", 7860).endswith(
-        "; answers written by the bundled SmolLM2-135M (LLM mode)")
+        "; answers written by the bundled Qwen2.5-Coder-1.5B (LLM mode)")
     assert "answers written by llama3.2 at http://localhost:11434/v1" in ready_line(
         ollama, "127.0.0.1", 7860)
     assert "LLM" not in ready_line(Assistant.open("/nonexistent-index"), "127.0.0.1", 7860)

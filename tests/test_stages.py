@@ -7,7 +7,7 @@ import pytest
 from assistant import Assistant
 from assistant.stages.s2_retrieve import HybridRetriever
 from assistant.stages.s3_rank import EvidenceRanker
-from assistant.stages.s4_answer import NO_ANSWER, ExtractiveAnswerer
+from assistant.stages.s5_answer import NO_ANSWER, ExtractiveAnswerer
 from assistant.types import Answer
 from tests.conftest import ROOT, SAMPLE_DIR
 

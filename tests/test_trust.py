@@ -10,7 +10,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.models.abstention import FEATURES, MODEL_FILE, TOPIC_FEATURES, AbstentionModel, load_model
-from assistant.stages.s4_answer import short_answer
+from assistant.stages.s5_answer import short_answer
 from assistant.text.entities import mentioned, question_entities, words_of
 from assistant.text.sentence_forms import (
     BYLINE,

@@ -121,6 +121,8 @@ def test_abstention_and_clear(browser, site):
     assert answer.get_attribute("class") == "cq-abstain"
     assert "Not found in the documents" in answer.inner_text()
     assert answer.locator(".cq-card").count() == 0
+    line = page.locator("#settings-line").inner_text()  # what answers here, and how to change it
+    assert line.startswith("reader: none · ") and "--reader" in line
     page.locator("#clear").click()
     page.locator("#chat .cq-q").first.wait_for(state="detached")
     page.close()
@@ -239,7 +241,7 @@ def test_the_bundled_model_streams_into_the_page(browser, tmp_path):
     """A real llama.cpp server (the bundled SmolLM2-135M): its reply streams into the page, then
     stands as an answer whose mode is shown and whose every [n] link has its card; when the
     checks refuse the tiny model's reply, that answer is the extractive one with its warning."""
-    server, url = sample_server(tmp_path, llm_url="local")
+    server, url = sample_server(tmp_path, llm_url="local", llm_model="smollm2-135m")
     try:
         page = open_page(browser, url)
         box = page.locator("#question textarea")

@@ -14,7 +14,7 @@ def _assistant(args, index: str | None = None):
     from assistant.core import Assistant
 
     extra = {k: getattr(args, k, None) for k in ("llm_url", "llm_model", "llm_api_key",
-                                                 "llm_timeout", "allowed_hosts")}
+                                                 "llm_timeout", "allowed_hosts", "reader")}
     return Assistant.open(index=index or args.index, embed_model=args.embed_model,
                           chroma_url=args.chroma_url, embed_backend=args.embed_backend, **extra)
 

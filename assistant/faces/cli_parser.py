@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 EPILOG = """environment: CITEQA_INDEX, CITEQA_EMBED_MODEL, CITEQA_CHROMA_URL, CITEQA_PORT, CITEQA_AUTH,
-CITEQA_ALLOWED_HOSTS, CITEQA_EMBED_BACKEND, CITEQA_MAX_UPLOAD_MB, CITEQA_LLM_URL, CITEQA_LLM_MODEL,
-CITEQA_LLM_API_KEY, CITEQA_LLM_TIMEOUT, CITEQA_LLM_PASSAGES, CITEQA_MAX_QUESTION_CHARS.
+CITEQA_ALLOWED_HOSTS, CITEQA_EMBED_BACKEND, CITEQA_READER, CITEQA_MAX_UPLOAD_MB, CITEQA_LLM_URL,
+CITEQA_LLM_MODEL, CITEQA_LLM_API_KEY, CITEQA_LLM_TIMEOUT, CITEQA_LLM_PASSAGES, CITEQA_MAX_QUESTION_CHARS.
 exit status: 0 ok, 1 user error, 2 usage."""
 
 
@@ -18,6 +18,15 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
     parser.add_argument("--embed-backend", choices=list(BACKENDS),
                         help="how vectors are computed (default: onnx on a CPU, torch with a GPU)")
+
+
+def _reader(parser: argparse.ArgumentParser) -> None:
+    from assistant.settings import READERS
+    parser.add_argument("--reader", choices=list(READERS),
+                        help="the reading model that picks the answering sentence and decides "
+                        "'not in the documents': " + "; ".join(f"{k}: {v}" for k, v in
+                                                              READERS.items())
+                        + " (default: $CITEQA_READER or none)")
 
 
 def _llm(parser: argparse.ArgumentParser) -> None:
@@ -83,11 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=_top_k, help="chunks searched for the answer, 1 to 50 "
                    "(default 10)")
     _common(p)
+    _reader(p)
     _llm(p)
 
     p = sub.add_parser("chat", help="a conversation in the terminal")
     p.add_argument("--top-k", type=_top_k, help="chunks searched per question, 1 to 50")
     _common(p)
+    _reader(p)
     _llm(p)
 
     p = sub.add_parser("eval", help="score the assistant on a suite of questions",
@@ -117,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=_top_k, help="chunks searched per question, 1 to 50")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _common(p)
+    _reader(p)
     _llm(p)
 
     p = sub.add_parser("bench", help="measure ingest throughput, ask latency and memory",
@@ -131,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=_top_k, help="chunks searched per question, 1 to 50")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _common(p)
+    _reader(p)
     _llm(p)
 
     p = sub.add_parser("serve", help="start the web UI")
@@ -140,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "server answers to besides loopback ones, e.g. qa.example.org (* for any; "
                    "default: loopback names on a loopback bind, any name on a wider bind)")
     _common(p)
+    _reader(p)
     _llm(p)
 
     p = sub.add_parser("docs", help="list indexed documents, or remove one")

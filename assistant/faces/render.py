@@ -6,7 +6,7 @@ import html
 import re
 
 from assistant.llm.markers import UNSUPPORTED
-from assistant.stages.s4_answer import NO_ANSWER
+from assistant.stages.s5_answer import NO_ANSWER
 from assistant.text.display import as_written
 from assistant.types import Answer, Citation
 

@@ -64,6 +64,14 @@ def launch_options(qa: Assistant) -> dict:
             "footer_links": [], "theme": THEME(gr), "css": CSS}
 
 
+def settings_line(qa: Assistant) -> str:
+    """What answers here: the reader, the passages searched and the answer mode."""
+    s = qa.settings
+    answers = f"LLM ({s.llm_model or s.llm_url})" if s.llm_url else "extractive"
+    return (f"reader: {s.reader} · {s.top_k} passages searched a question · answers: {answers}"
+            " · set with --reader, --top-k, --llm-url")
+
+
 def THEME(gr):  # noqa: N802 - a constant built lazily, so importing this module stays light
     """System fonts (nothing fetched), indigo accents."""
     return gr.themes.Default(primary_hue="indigo", font=FONTS, font_mono=MONO)
@@ -296,6 +304,8 @@ def build(qa: Assistant):
                 mode = gr.Radio(list(MODES), value=next(iter(MODES)), label="Answers",
                                 elem_id="mode", visible=bool(qa.settings.llm_url))
                 clear = gr.Button("Clear conversation", size="sm", elem_id="clear")
+                gr.Markdown(f"<span class='cq-muted' id='settings-line'>{esc(settings_line(qa))}"
+                            "</span>")
             with gr.Column(scale=2, min_width=280):
                 gr.Markdown("### Documents")
                 # any file is taken: one that cannot be read is named in the summary, once

