@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from index.errors import IndexCorruptError
 from index.sqlite_guard import connect, damaged
+from index.textproc import term_counts
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -34,6 +36,10 @@ CREATE TABLE IF NOT EXISTS chunks (
     vectors BLOB
 );
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(source);
+CREATE TABLE IF NOT EXISTS terms (
+    source TEXT PRIMARY KEY,
+    counts TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value INTEGER NOT NULL
@@ -157,6 +163,12 @@ class DocStore:
         row = self.db.execute("SELECT text FROM documents WHERE source = ?", (source,)).fetchone()
         return row[0] if row else ""
 
+    def term_counts(self, source: str) -> Counter:
+        """How often each term (index.textproc.terms) occurs in the document: counted at ingest
+        (a document indexed before they were is counted now)."""
+        row = self.db.execute("SELECT counts FROM terms WHERE source = ?", (source,)).fetchone()
+        return Counter(json.loads(row[0])) if row else term_counts(self.text(source))
+
     def pages(self, source: str) -> list[int]:
         """Offsets where the document's pages start (empty if not paged)."""
         row = self.db.execute("SELECT pages FROM documents WHERE source = ?", (source,)).fetchone()
@@ -194,6 +206,8 @@ class DocStore:
                     for c in chunks
                 ],
             )
+            self.db.execute("INSERT OR REPLACE INTO terms VALUES (?, ?)",
+                            (record.source, json.dumps(term_counts(text))))
             self.db.execute(
                 "INSERT OR REPLACE INTO documents (source, root, sha256, text, pages, chunks, "
                 "origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -213,6 +227,7 @@ class DocStore:
         with self.db:
             self.db.execute("DELETE FROM chunks WHERE source = ?", (source,))
             self.db.execute("DELETE FROM documents WHERE source = ?", (source,))
+            self.db.execute("DELETE FROM terms WHERE source = ?", (source,))
             self.db.execute(_BUMP)
 
     def _meta(self, key: str) -> int:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import bisect
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 from index.docstore import DocStore
-from index.textproc import term_counts
 
 # a heading line: markdown's, or a short line standing alone without a sentence's ending
 TITLE_CHARS = 300  # a document's title is its first sentence, up to this long
@@ -20,18 +20,18 @@ HEADING_LINE = re.compile(r"^(?:#{1,6}[ \t]+(.+)|(?<=\n\n)([^\n.!?:;]{1,80}))$",
 @dataclass
 class Outline:
     """What is read once per document version: its headings (offsets and texts), its title and
-    how often each term occurs in it (counted on first use: tokenizing a whole document costs
-    more than the rest of a question, and most outlines a question reads need only headings)."""
+    how often each term occurs in it (counted at ingest and read on first use: most outlines a
+    question reads need only headings)."""
 
     heading_starts: list[int]
     headings: list[str]
     title: str
-    text: str = field(repr=False)
+    count_terms: Callable[[], Counter] = field(repr=False)
 
     @cached_property
     def term_counts(self) -> Counter:
         """How often each term (index.textproc.terms) occurs in the document."""
-        return term_counts(self.text)
+        return self.count_terms()
 
     def heading_of(self, offset: int) -> str:
         """The last heading before ``offset`` ("" when none): the section it stands in."""
@@ -62,7 +62,7 @@ class DocumentView:
             ends = self._docstore.sentence_ends_after(source, 0, 1)
             title = text[:min(ends[0], TITLE_CHARS)] if ends else ""
             self._outlines[source] = Outline([a for a, _ in found], [h for _, h in found], title,
-                                             text)
+                                             partial(self._docstore.term_counts, source))
         return self._outlines[source]
 
     def span(self, source: str, start: int, end: int) -> str:
