@@ -344,3 +344,30 @@ def test_a_file_of_any_type_is_taken_and_accounted_for_once(browser, tmp_path):
         page.close()
     finally:
         server.should_exit = True
+
+
+def test_a_long_upload_shows_its_progress_readably_and_is_not_called_no_documents(browser, tmp_path):
+    """While a large upload is indexed, the documents list says so (not "No documents yet"),
+    and the progress label sits under its bar instead of over it."""
+    qa = Assistant.open(tmp_path / "index")
+    server, url = start_background(qa)
+    try:
+        words = "river harbour tide ship cargo master pier lantern north south winter".split()
+        ledger = tmp_path / "ledger.txt"  # 3,000 sentences: several seconds of embedding
+        ledger.write_text("\n".join(f"The {words[i % 11]} {words[i * 7 % 11]} entry number {i} "
+                                    f"names the {words[i * 3 % 11]}." for i in range(3000)))
+        page = open_page(browser, url)
+        page.locator("#documents").get_by_text("No documents yet").wait_for()
+        page.locator("#upload input[type=file]").set_input_files(str(ledger))
+        page.locator("#documents").get_by_text("Indexing the upload").wait_for()
+        label = page.locator("#upload-status .progress-text")
+        label.get_by_text("sentences").wait_for()
+        bar = page.locator("#upload-status .progress-bar-wrap").bounding_box()
+        text = label.bounding_box()
+        assert text["y"] >= bar["y"] + bar["height"] - 1, (text, bar)  # under the bar, not on it
+        page.screenshot(path=str(SHOTS / "upload-progress.png"))
+        page.locator("#documents").get_by_text("ledger.txt").wait_for(timeout=120_000)
+        assert "Indexing the upload" not in page.locator("#documents").inner_text()
+        page.close()
+    finally:
+        server.should_exit = True

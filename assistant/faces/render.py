@@ -15,6 +15,11 @@ MARKER = re.compile(r" ?\[(\d+)\]")
 UNSUPPORTED_SPLIT = re.compile(r"(?<=[.!?\]])\s+(?=[^\s\[])")  # between sentences
 
 CSS = """
+/* the upload's progress: its label under its bar, not drawn over it */
+#upload-status { min-height: 4.5em; }
+#upload-status .wrap { flex-direction: column; justify-content: center; gap: .3em; }
+#upload-status .progress-level { order: 1; }
+#upload-status .progress-text { position: static !important; order: 2; transform: none !important; }
 .cq-answer p { margin: 0 0 .5em 0; }
 .cq-short { font-size: 1.08em; }
 .cq-unsupported { color: var(--body-text-color-subdued); text-decoration: underline dotted #b45309; }
@@ -190,13 +195,16 @@ def error_html(message: str) -> str:
     return f"<div class='cq-error'>⚠ {esc(message)}</div>"
 
 
-def documents_html(records) -> str:
-    """The indexed documents as a small table."""
+def documents_html(records, indexing: bool = False) -> str:
+    """The indexed documents as a small table; while an upload is being indexed, a line that
+    says so (not "No documents yet" for the minutes a large upload takes)."""
+    note = ("<p class='cq-muted' id='indexing-note'>Indexing the upload: its documents appear "
+            "here when it is done.</p>" if indexing else "")
     if not records:
-        return "<p class='cq-muted'>No documents yet: upload some above.</p>"
+        return note or "<p class='cq-muted'>No documents yet: upload some above.</p>"
     rows = "".join(f"<tr><td>{esc(r.source)}</td><td class='num'>{r.chunks}</td></tr>"
                    for r in records)
-    return (f"<table class='cq-docs'><thead><tr><th>document</th><th class='num'>chunks</th>"
+    return (f"{note}<table class='cq-docs'><thead><tr><th>document</th><th class='num'>chunks</th>"
             f"</tr></thead><tbody>{rows}</tbody></table>")
 
 

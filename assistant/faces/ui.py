@@ -52,6 +52,7 @@ STREAM_EVERY_S = 0.25  # redraw the LLM's progress at most this often
 CONFIRM_REMOVE_JS = ("(name) => (name && window.confirm('Remove ' + name + ' from the index? "
                      "Its answers go with it.')) ? name : null")
 _write_lock = threading.Lock()  # ingest and remove one at a time; questions run concurrently
+_uploading = threading.Event()  # set while an upload is being indexed (the documents list says so)
 
 
 def launch_options(qa: Assistant) -> dict:
@@ -170,10 +171,13 @@ def upload(qa: Assistant, files, progress=None) -> tuple[str, str | None]:
                      unit="sentences" if what.startswith("embedding") else "files")
 
     with _write_lock:
+        _uploading.set()
         try:
             report = qa.ingest(paths, progress=step, uploaded=True)
         except CiteqaError as exc:
             return f"<p class='cq-bad'>✗ {esc(str(exc))}</p>", None
+        finally:
+            _uploading.clear()
     return report_html(report), (report.added + report.updated or [None])[0]
 
 
@@ -268,7 +272,16 @@ def build(qa: Assistant):
             records = qa.documents()
         except CiteqaError as exc:
             return f"<p class='cq-bad'>✗ {esc(str(exc))}</p>", gr.update()
-        return documents_html(records), gr.update(choices=[r.source for r in records])
+        return (documents_html(records, _uploading.is_set()),
+                gr.update(choices=[r.source for r in records]))
+
+    def upload_started(files):
+        """The documents list says an upload is being indexed, from its first moment."""
+        try:
+            records = qa.documents()
+        except CiteqaError:
+            return gr.update()
+        return documents_html(records, indexing=bool(files))
 
     def upload_event(files, progress=gr.Progress()):  # noqa: B008 - Gradio's idiom
         status, added = upload(qa, files, progress)
@@ -332,8 +345,9 @@ def build(qa: Assistant):
             example.click(ask_event, [example, chat, conversation, mode], outputs,
                           concurrency_limit=None).then(None, None, None, js=SCROLL_JS)
         state = [doc_list, chosen, *examples]
-        files.upload(upload_event, files, [status, *state, files], concurrency_limit=1,
-                     show_progress_on=[status])  # one progress display, not one per output
+        files.upload(upload_started, files, doc_list, show_progress="hidden", queue=False).then(
+            upload_event, files, [status, *state, files], concurrency_limit=1,
+            show_progress_on=[status])  # one progress display, not one per output
         remove_btn.click(remove_event, chosen, [status, *state], concurrency_limit=1,
                          js=CONFIRM_REMOVE_JS)
         app.load(docs_state, None, state)
