@@ -86,3 +86,53 @@ def test_an_amount_phrase_does_not_end_on_of(sentence, phrase):
     from assistant.text.answer_kinds import QUANTITY
 
     assert QUANTITY.search(sentence).group() == phrase
+
+
+SHUTIL_PAGE = """<html><head><title>shutil</title></head><body><div class="body">
+<h1>shutil: high-level file operations</h1>
+<dl class="function"><dt class="sig">shutil.copytree(src, dst, symlinks=False)</dt>
+<dd><p>Recursively copy an entire directory tree rooted at src to a directory named dst and
+return the destination directory.</p>
+<div class="versionchanged"><p>Changed in version 3.3: Copy metadata when symlinks is false.
+Now returns dst.</p></div>
+<div class="versionadded"><p>New in version 3.8: The dirs_exist_ok parameter.</p></div></dd></dl>
+<dl class="function"><dt class="sig">shutil.move(src, dst)</dt>
+<dd><p>Recursively move a file or directory to another location and return the
+destination.</p>
+<div class="versionchanged"><p>Changed in version 3.9: Accepts a path-like object for both
+src and dst.</p></div></dd></dl>
+</div></body></html>"""
+
+
+def test_version_notes_are_kept_but_ranked_as_notes(tmp_path):
+    """A function's description answers what it does; its "Changed in version" note answers
+    only a question about versions."""
+    from assistant import Assistant
+    from assistant.stages.s3_rank import EvidenceRanker
+    from assistant.text.scoring import Weights
+    from assistant.text.sentence_forms import NOTE, sentence_form
+
+    assert sentence_form("Changed in version 3.8: Now returns dst.") == NOTE
+    assert sentence_form("Deprecated since version 3.12: Use onexc instead.") == NOTE
+    assert sentence_form("New in version 2.6.") == NOTE
+    assert sentence_form("The new version 3 format is smaller.") != NOTE
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "shutil.html").write_text(SHUTIL_PAGE)
+    qa = Assistant.open(tmp_path / "index")
+    qa.ingest([docs])
+    answer = qa.ask("What does copytree return?")
+    assert "return the destination directory" in answer.citations[0].text
+
+    def note_score(question: str, weights: Weights) -> float:
+        ranker = EvidenceRanker(qa.view, weights)
+        query = qa.queries.run(question)
+        ranked = ranker.rank(query, qa.retriever.search(query, 10)).ranked
+        return next(s.score for s in ranked if s.text.startswith("Changed in version 3.9"))
+
+    content = "Does move accept path-like objects?"  # the note is ranked as a note
+    assert note_score(content, Weights()) == pytest.approx(
+        note_score(content, Weights(note=0.0)) - Weights().note)
+    version = "In which version did move start to accept path-like objects?"  # the note answers
+    assert note_score(version, Weights()) == pytest.approx(note_score(version, Weights(note=0.0)))
+    assert "3.9" in qa.ask(version).citations[0].text

@@ -12,8 +12,10 @@ from assistant.text.entities import mentioned, words_of
 from assistant.text.sentence_forms import (
     BYLINE,
     ITEM,
+    NOTE,
     SENTENCE,
     answers_content,
+    asks_about_versions,
     forms_asked,
     sentence_form,
 )
@@ -32,6 +34,7 @@ class Weights:
     passage: float = 0.25   # the retrieval score of the chunk holding the sentence
     kind: float = 0.2       # the sentence holds an answer of the kind asked (a number, a date …)
     fragment: float = 0.2   # penalty for a sentence of fewer than 3 content words
+    note: float = 0.2       # penalty for a version note when the question is not about versions
     byline: float = 0.8     # "Who wrote it?": a byline naming someone is the answer
     entity: float = 0.3     # penalty for a sentence that (with its neighbours and the document's
     #                         title) mentions none of the names and numbers the question does
@@ -113,6 +116,7 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
     best: dict[tuple[str, int, int], Scored] = {}
     outlines = outlines or {}
     allowed = forms_asked(focus or question, kind)
+    versions = asks_about_versions(focus or question)
     heading_words: dict[str, set[str]] = {}
 
     def avoid(span_text: str) -> bool:  # an "answer" made of the question's own words
@@ -156,6 +160,8 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
                 score += weights.byline * passage
             if form == SENTENCE and len(set(s_terms)) < 3:
                 score -= weights.fragment  # "Yes, it is." rarely answers
+            if form == NOTE and not versions:
+                score -= weights.note  # "Changed in version 3.8: Now returns dst." annotates
             if key in best and best[key].score >= score:
                 continue
             grounded_near = grounding(set().union(*sentence_words[near]) | heading_words[heading])

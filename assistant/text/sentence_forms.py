@@ -1,6 +1,7 @@
 """What kind of line of a document a sentence is: a sentence proper, a list item or table row
-(answerable units), or a heading, byline, photo credit or reference entry (context, or the
-answer only to a question about it)."""
+(answerable units), a version note ("Changed in version 3.8: …", answerable but ranked below
+the text it annotates unless the question asks about versions), or a heading, byline, photo
+credit or reference entry (context, or the answer only to a question about it)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,19 @@ import re
 
 from index.sentences import SENTENCE_END
 
-SENTENCE, ITEM, HEADING, BYLINE, CREDIT, REFERENCE = (
-    "sentence", "item", "heading", "byline", "credit", "reference")
+SENTENCE, ITEM, HEADING, BYLINE, CREDIT, REFERENCE, NOTE = (
+    "sentence", "item", "heading", "byline", "credit", "reference", "note")
 
 HEADING_WORDS = 16  # a line this short without a sentence ending is a title or heading
 _ITEM = re.compile(r"^(?:[-*+•▪–]\s+|\d{1,3}[.)]\s+|\|)")
 _LABELLED = re.compile(r"^[A-Z][\w’' /&-]{0,40}:\s+\S")  # "Saturday: 7 am to 2 pm"
 LABELLED_CHARS = 120  # longer, or ending as a sentence: "CONCLUSION: These results …" is prose
 _HEADING = re.compile(r"^#{1,6}\s")
+# Sphinx's versionadded / versionchanged / deprecated notes, and the same words elsewhere
+_NOTE = re.compile(r"^(?:changed|new|added|deprecated|removed)\s+(?:in|since)\s+(?:version\s+)?"
+                   r"v?\d+(?:\.\d+)*\b", re.I)
+_ASKS_VERSION = re.compile(r"\b(?:versions?|releases?|deprecated|deprecation|since|introduced|"
+                           r"changed|added|removed|new in)\b", re.I)
 _BYLINE = re.compile(r"^(?:by|written by|words by|authors?:|reported by|story by)\s+\S|"
                      r"^(?:an? )?[\w -]{0,40}\b[Bb]y\s+[A-Z]|"
                      r"^[A-Z][\w'’.-]+(?:\s[A-Z][\w'’.-]+){1,2}\s*[|·•]\s*(?:\w+\s)?\d", re.I)
@@ -51,6 +57,8 @@ def sentence_form(text: str, heading: str = "") -> str:
         return CREDIT
     if _REFERENCE.search(line):
         return REFERENCE
+    if _NOTE.match(line):
+        return NOTE
     if _ITEM.match(line) or (_LABELLED.match(line) and len(line) < LABELLED_CHARS
                                  and not line.endswith(".")):
         return ITEM
@@ -75,11 +83,16 @@ def answers_content(form: str) -> bool:
     return form in (SENTENCE, ITEM)
 
 
+def asks_about_versions(question: str) -> bool:
+    """Whether a version note may be what the question is after ("Since which version …")."""
+    return bool(_ASKS_VERSION.search(question))
+
+
 def forms_asked(question: str, kind: str | None) -> frozenset[str]:
     """The forms that may answer ``question``: sentences and list items, and bylines for "who
     wrote it?" or "which newspaper?", credits for a question about a photo or figure,
     reference entries for one about references."""
-    forms = {SENTENCE, ITEM}
+    forms = {SENTENCE, ITEM, NOTE}
     if kind == "author":
         forms.add(BYLINE)
     forms.update(form for form, words in _ASKS_FOR if words.search(question))
