@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INDEX ?= .citeqa
 TORCH_INDEX ?=
 
-.PHONY: setup local-llm local-llm-small fit-reader run test lint eval fit-abstention clean
+.PHONY: setup local-llm local-llm-small fit-reader fit-judge run test lint eval fit-abstention clean
 
 $(VENV)/.installed: pyproject.toml
 	@echo "citeqa set-up: creating $(VENV) and installing torch, then citeqa (a few minutes the first time)"
@@ -121,3 +121,13 @@ fit-reader: setup
 	$(PY) -m assistant ingest evals/suites/trust/docs --index $(INDEX)-trust
 	PYTHONHASHSEED=0 $(PY) -m assistant.models.fit_reader --squad-index $(INDEX)-squad2 \
 		--trust-index $(INDEX)-trust --covid-index $(INDEX)-covidqa
+
+# `make fit-judge`: refit the judge reader's decision (assistant/models/judge.json: the MiniLM
+# reader's and the 1.5B judge's probabilities combined) on the reader's calibration split (about
+# 10 minutes on 2 CPU cores; needs make local-llm).
+fit-judge: setup local-llm
+	$(PY) -m assistant eval evals/suites/squad2/tune.json --index $(INDEX)-squad2 --limit 1 \
+		--reader none --quiet >/dev/null
+	$(PY) -m assistant ingest evals/suites/trust/docs --index $(INDEX)-trust
+	PYTHONHASHSEED=0 $(PY) -m assistant.models.fit_judge --squad-index $(INDEX)-squad2 \
+		--trust-index $(INDEX)-trust

@@ -12,6 +12,7 @@ from index.errors import CiteqaError
 READERS = {  # what --reader / CITEQA_READER takes (assistant/stages/s4_read.py)
     "none": "no reader: the evidence ranking's order and fitted abstention decide (the default)",
     "minilm": "a fine-tuned MiniLM cross-encoder reads the best candidates (experimental)",
+    "judge": "minilm, then the bundled 1.5B LLM judges its first candidate (needs make local-llm)",
 }
 
 
@@ -41,7 +42,7 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(60.0, gt=0, description="seconds to wait for the LLM before "
                                "falling back to the extractive answer")
     llm_passages: int = Field(3, ge=1, le=20, description="retrieved passages shown to the LLM")
-    reader: Literal["none", "minilm"] = Field("none", description="the reading model (READERS)")
+    reader: Literal["none", "minilm", "judge"] = Field("none", description="the reading model (READERS)")
     top_k: int = Field(10, ge=1, le=50, description="passages retrieved per question")
     max_question_chars: int = 2000
     max_upload_mb: int = Field(50, ge=1, description="largest file the UI accepts, in MB")

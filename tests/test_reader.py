@@ -4,6 +4,7 @@ the real fine-tuned MiniLM cross-encoder, its weights checked by hash, its calib
 from __future__ import annotations
 
 import json
+import math
 import shutil
 
 import pytest
@@ -71,7 +72,7 @@ def test_weights_that_do_not_match_their_hash_are_refused_in_one_line(tmp_path):
 
 
 def test_an_unknown_reader_is_a_clear_error(sample):
-    with pytest.raises(BadInputError, match="unknown reader 'bert'.*none, minilm"):
+    with pytest.raises(BadInputError, match="unknown reader 'bert'.*none, minilm, judge"):
         make_reader("bert", sample.view)
     assert isinstance(make_reader("minilm", sample.view), ModelReader)
     assert isinstance(make_reader(None, sample.view), NoReader)  # the default, until it earns it
@@ -158,7 +159,7 @@ def test_the_reader_switch_is_in_help_and_the_environment(capsys, monkeypatch):
 
     with pytest.raises(SystemExit):
         main(["ask", "--help"])
-    assert "--reader {none,minilm}" in capsys.readouterr().out
+    assert "--reader {none,minilm,judge}" in capsys.readouterr().out
     with pytest.raises(SystemExit) as usage:
         main(["ask", "How many troops?", "--reader", "bert"])
     assert usage.value.code == 2
@@ -167,3 +168,39 @@ def test_the_reader_switch_is_in_help_and_the_environment(capsys, monkeypatch):
     monkeypatch.setenv("CITEQA_READER", "bert")
     with pytest.raises(CiteqaError, match="CITEQA_READER='bert'"):
         load_settings()
+
+
+def test_the_judge_reads_yes_and_no_from_the_first_token():
+    from assistant.models.judge import JudgeFit, yes_share
+
+    top = [{"token": "No", "logprob": math.log(0.6)}, {"token": "Yes", "logprob": math.log(0.2)},
+           {"token": "To", "logprob": math.log(0.1)}]
+    assert yes_share(top) == pytest.approx(0.25)
+    assert yes_share([{"token": " yes", "logprob": 0.0}]) == 1.0
+    assert yes_share([{"token": "Maybe", "logprob": 0.0}]) == 0.5
+    fit = JudgeFit(w_reader=0.7, w_judge=1.4, bias=-0.4, threshold=0.25)
+    assert fit.confidence(0.5, 0.9) > fit.confidence(0.5, 0.5) > fit.confidence(0.5, 0.1)
+    assert fit.confidence(0.9, 0.5) > fit.confidence(0.1, 0.5)
+
+
+@pytest.fixture(scope="module")
+def judged_lake(tmp_path_factory):
+    """The lake note with --reader judge: the real 1.5B model on its own llama.cpp server."""
+    root = tmp_path_factory.mktemp("judged-lake")
+    (root / "docs").mkdir()
+    (root / "docs" / "lake.txt").write_text(LAKE)
+    qa = Assistant.open(root / "ix", reader="judge")
+    qa.ingest([root / "docs"])
+    return qa
+
+
+def test_the_judge_refuses_the_near_miss_and_answers_its_twin(judged_lake):
+    """What the MiniLM reader alone cannot do (the xfail above): the judge reads that the lake
+    sentence does not give its depth."""
+    answered = judged_lake.ask("How long is the footpath around Lake Hemmel?")
+    assert not answered.abstained and "9 kilometres" in answered.citations[0].text
+    named = judged_lake.ask("When was Lake Hemmel named?")
+    assert not named.abstained and "1791" in named.citations[0].text
+    refused = judged_lake.ask("How deep is Lake Hemmel?")
+    assert refused.abstained and not refused.citations
+    assert refused.confidence < judged_lake.reader.fit.threshold < answered.confidence

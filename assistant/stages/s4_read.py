@@ -6,8 +6,11 @@ in its order.
 
 Readers (``--reader`` / ``CITEQA_READER``): ``none`` (the default), which passes the ranking's
 Evidence on unchanged (the fast path: the fitted abstention model of
-assistant/models/abstention.py decides), and ``minilm``, the cross-encoder of
-assistant/models/reader.py (opt-in: on the held-out suites it does not yet beat ``none``).
+assistant/models/abstention.py decides); ``minilm``, the cross-encoder of
+assistant/models/reader.py (opt-in: on the held-out suites it does not yet beat ``none``); and
+``judge``, the cross-encoder's order with the 1.5B model asked whether its first candidate
+states the answer (assistant/models/judge.py), the two probabilities combined by a fitted
+decision.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.errors import BadInputError
+from assistant.models.judge import Judge, JudgeFit, load_fit
 from assistant.models.reader import CONTEXT_CHARS, ReaderModel, reader_input
 from assistant.settings import READERS
 from assistant.stages.s1_query import Query
@@ -99,6 +103,48 @@ class ModelReader:
                         chosen, confidence)
 
 
+def focused(view, s: Scored) -> str:
+    """What the judge reads for ``s``: the sentence after its heading or title (short, focused
+    candidates read far better than whole chunks)."""
+    outline = view.outline(s.source)
+    heading = outline.heading_of(s.start) or outline.title.strip()
+    text = f"{heading}: {s.text}" if heading and len(heading) < TITLE_CHARS else s.text
+    return " ".join(text.split())
+
+
+class JudgeReader:
+    """The cross-encoder's order, then the judge on its first candidate: the confidence and
+    the "not in the documents" decision come from both (JudgeFit)."""
+
+    def __init__(self, view, judge: Judge | None = None, fit: JudgeFit | None = None,
+                 weights: Weights | None = None):
+        self.view, self.weights = view, weights or Weights()
+        self.reader = ModelReader(view, weights=self.weights)
+        self.judge, self._fit = judge or Judge(), fit
+
+    @property
+    def fit(self) -> JudgeFit:
+        if self._fit is None:
+            self._fit = load_fit()
+        return self._fit
+
+    def warm(self) -> None:
+        self.reader.warm()
+        self.judge.warm()
+
+    def read(self, query: Query, hits: list[Hit], evidence: Evidence) -> Evidence:
+        read = self.reader.read(query, hits, evidence)
+        first = candidates(read.ranked, 1)
+        if not first:
+            return read
+        judged = self.judge.p_yes(query.text, focused(self.view, first[0]))
+        confidence = self.fit.confidence(read.confidence, judged)
+        answers = (confidence >= self.fit.threshold
+                   or by_the_byline(query, evidence.basis, hits))
+        chosen = select(query.kind, read.ranked, self.weights, self.view, answers)
+        return Evidence(read.ranked, read.basis, chosen, confidence)
+
+
 def make_reader(name: str | None, view, weights: Weights | None = None) -> Reader:
     """The reader called ``name`` (READERS); an unknown one is a one-line error."""
     name = name or DEFAULT_READER
@@ -106,4 +152,6 @@ def make_reader(name: str | None, view, weights: Weights | None = None) -> Reade
         return NoReader()
     if name == "minilm":
         return ModelReader(view, weights=weights)
+    if name == "judge":
+        return JudgeReader(view, weights=weights)
     raise BadInputError(f"unknown reader {name!r}: choose one of {', '.join(READERS)}")
