@@ -76,7 +76,11 @@ TRUST_GATES ?= --fail-under passed=0.62 --fail-under first_citation_contains=0.7
 	--fail-under answer_contains=0.78 --fail-under abstention=0.10 --fail-over false_abstention=0.06 \
 	--fail-over citation_chars=400
 
-eval: setup
+# the judge reader on a fixed 40-question slice of trust test (11 unanswerable): measured 77.5 %
+# passed, 63.6 % abstained, 3.5 % answerable refused; a minute with the 1.5B model on 2 cores
+JUDGE_GATES ?= --fail-under passed=0.70 --fail-under abstention=0.45 --fail-over false_abstention=0.08
+
+eval: setup local-llm
 	mkdir -p $(EVAL_OUT)
 	$(PY) -m assistant eval evals/suites/sample.jsonl --index $(INDEX)-sample --docs examples/docs \
 		--out $(EVAL_OUT)/sample.json --report $(EVAL_OUT)/sample.html $(SAMPLE_GATES)
@@ -95,6 +99,9 @@ eval: setup
 	$(PY) -m assistant eval evals/suites/docs/test.jsonl --index $(INDEX)-docs \
 		--docs evals/suites/docs/docs --out $(EVAL_OUT)/docs-test.json \
 		--report $(EVAL_OUT)/docs-test.html $(DOCS_GATES)
+	# the judge reader (--reader judge) on a slice: it must keep refusing what the documents do not say
+	$(PY) -m assistant eval evals/suites/trust/test.jsonl --index $(INDEX)-trust --reader judge \
+		--sample 40 --out $(EVAL_OUT)/trust-test-judge.json $(JUDGE_GATES)
 
 # `make fit-abstention`: refit the "not in the documents" model (assistant/models/abstention.json) on
 # the suites' documents (see assistant/models/fit_abstention.py); the split-by-split numbers land in $(EVAL_OUT).
