@@ -204,3 +204,17 @@ def test_the_judge_refuses_the_near_miss_and_answers_its_twin(judged_lake):
     refused = judged_lake.ask("How deep is Lake Hemmel?")
     assert refused.abstained and not refused.citations
     assert refused.confidence < judged_lake.reader.fit.threshold < answered.confidence
+
+
+def test_the_reader_leads_the_citations_and_the_ranking_fills_them(sample):
+    """The reader's first candidate is cited first; the further sentences the ranking would cite
+    beside its best follow (the reader's probabilities alone would keep only one)."""
+    query = sample.queries.run("How many troops?")
+    hits = sample.retriever.search(query, sample.settings.top_k)
+    ranked = sample.ranker.rank(query, hits)
+    read = ModelReader(sample.view).read(query, hits, ranked)
+    assert read.chosen[0].text == candidates(read.ranked, 1)[0].text
+    cited = " ".join(c.text for c in read.chosen)
+    for sentence in ranked.chosen:  # what the ranking alone cites is still cited
+        assert sentence.text in cited
+    assert len(read.chosen) > 1

@@ -53,6 +53,18 @@ def candidates(ranked: list[Scored], limit: int = CANDIDATES) -> list[Scored]:
     return out
 
 
+def cite(query: Query, first: Scored, evidence: Evidence, weights: Weights, view,
+         answers: bool) -> list[Scored]:
+    """What to cite: the reader's first candidate, then the further sentences the ranking would
+    cite beside its own best (select's keep_ratio, on the ranking's scores). The reader's
+    probabilities fall off too steeply to choose more than one sentence by themselves, and the
+    ranking's second and third sentences often hold the answer the first one introduces."""
+    top = evidence.ranked[0].score if evidence.ranked else first.score
+    lead = replace(first, score=max(first.score, top))
+    rest = [s for s in evidence.ranked if s.text != first.text]
+    return select(query.kind, [lead, *rest], weights, view, answers)
+
+
 def passage(view, s: Scored) -> str:
     """What the reader reads for ``s`` (assistant.models.reader.reader_input)."""
     outline = view.outline(s.source)
@@ -98,7 +110,8 @@ class ModelReader:
         confidence = probs[int(order[0])]
         answers = (confidence >= calibration.threshold
                    or by_the_byline(query, evidence.basis, hits))
-        chosen = select(query.kind, ranked, self.weights, self.view, answers)
+        first = read[int(order[0])]
+        chosen = cite(query, first, evidence, self.weights, self.view, answers)
         return Evidence(ranked + [s for s in evidence.ranked if s not in read], evidence.basis,
                         chosen, confidence)
 
@@ -141,7 +154,8 @@ class JudgeReader:
         confidence = self.fit.confidence(read.confidence, judged)
         answers = (confidence >= self.fit.threshold
                    or by_the_byline(query, evidence.basis, hits))
-        chosen = select(query.kind, read.ranked, self.weights, self.view, answers)
+        lead = next(s for s in evidence.ranked if s.text == first[0].text)
+        chosen = cite(query, lead, evidence, self.weights, self.view, answers)
         return Evidence(read.ranked, read.basis, chosen, confidence)
 
 
