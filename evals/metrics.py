@@ -46,6 +46,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
+def confidence_pairs(rows: list[dict]) -> list[tuple[float, bool]]:
+    """(confidence, came true) of each answered question in an eval's rows: its first citation
+    holds a gold answer (an unanswerable question's never does). What calibration is checked on."""
+    return [(r["confidence"], bool(r.get("first_citation_contains")))
+            for r in rows if r.get("confidence") is not None and not r["abstained"]]
+
+
 def calibration(pairs: list[tuple[float, bool]], bins: int = 10) -> tuple[float, list[list]]:
     """Expected calibration error of (probability, came true) pairs over ``bins`` equal-width
     bins, and the reliability curve: [mean probability, share true, count] per non-empty bin."""

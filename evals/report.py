@@ -203,8 +203,7 @@ def tradeoff_plot(rows: list[dict], width: int = 420, height: int = 300) -> str:
 def reliability_plot(rows: list[dict], size: int = 300) -> str:
     """An inline SVG: the answered questions' confidence (binned) against how often their first
     citation was right; a calibrated confidence lies on the diagonal."""
-    from evals.metrics import calibration
-    from evals.runner import confidence_pairs
+    from evals.metrics import calibration, confidence_pairs
 
     pairs = confidence_pairs(rows)
     if len(pairs) < 20:

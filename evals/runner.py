@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from evals.compare import check_gates, compare, format_metric, load_run, print_comparison
-from evals.metrics import calibration, contains, percentile, token_f1
+from evals.metrics import calibration, confidence_pairs, contains, percentile, token_f1
 from evals.report import write_report
 from evals.suite_files import Case, Suite, SuiteFormatError, read_suite, select_cases
 
@@ -87,13 +87,6 @@ def llm_checks(result: dict) -> dict:
 def _mean(rows: list[dict], key: str) -> float | None:
     values = [float(r[key]) for r in rows if key in r]
     return round(sum(values) / len(values), 4) if values else None
-
-
-def confidence_pairs(rows: list[dict]) -> list[tuple[float, bool]]:
-    """(confidence, came true) of each answered question: its first citation holds a gold answer
-    (an unanswerable question's never does). What the calibration is checked on."""
-    return [(r["confidence"], bool(r.get("first_citation_contains")))
-            for r in rows if r.get("confidence") is not None and not r["abstained"]]
 
 
 def ece_of(rows: list[dict]) -> float | None:

@@ -127,14 +127,19 @@ LAKE = ("Lake Hemmel\n\nLake Hemmel lies in a wooded valley north of the town of
         "1791. A footpath of 9 kilometres runs around its shore.\n")
 
 
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory):
-    root = tmp_path_factory.mktemp("lake")
+def lake_assistant(tmp_path_factory, reader: str) -> Assistant:
+    """An index of the lake note alone, answered with ``reader``."""
+    root = tmp_path_factory.mktemp(f"lake-{reader}")
     (root / "docs").mkdir()
     (root / "docs" / "lake.txt").write_text(LAKE)
-    qa = Assistant.open(root / "ix", reader="minilm")
+    qa = Assistant.open(root / "ix", reader=reader)
     qa.ingest([root / "docs"])
     return qa
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory):
+    return lake_assistant(tmp_path_factory, "minilm")
 
 
 def test_the_reader_cites_the_answering_sentence_and_doubts_the_near_miss(lake):
@@ -186,12 +191,7 @@ def test_the_judge_reads_yes_and_no_from_the_first_token():
 @pytest.fixture(scope="module")
 def judged_lake(tmp_path_factory):
     """The lake note with --reader judge: the real 1.5B model on its own llama.cpp server."""
-    root = tmp_path_factory.mktemp("judged-lake")
-    (root / "docs").mkdir()
-    (root / "docs" / "lake.txt").write_text(LAKE)
-    qa = Assistant.open(root / "ix", reader="judge")
-    qa.ingest([root / "docs"])
-    return qa
+    return lake_assistant(tmp_path_factory, "judge")
 
 
 def test_the_judge_refuses_the_near_miss_and_answers_its_twin(judged_lake):
