@@ -35,6 +35,7 @@ def test_citation_text_is_the_document_text_at_its_offsets(sample_qa):
     ("When did Mexico send soldiers to the border?", "Tuesday"),
     ("Which border states will the troops be posted to?", "Baja California"),
     ("Why does Mexico rely on the military to police the border?", "barred from carrying guns"),
+    ("What tariff rate was threatened?", "25% tariffs"),
 ])
 def test_sample_questions(sample_qa, question, expected):
     answer = sample_qa.ask(question)
@@ -75,6 +76,19 @@ def test_retrieve_and_llama_index_retriever(sample_qa):
     nodes = sample_qa.as_retriever(top_k=2).retrieve("How many troops?")
     assert nodes and all(isinstance(n, NodeWithScore) for n in nodes)
     assert nodes[0].node.metadata["source"] == "mexico-border-troops.txt"
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("What tariff rate was threatened?", "quantity"),  # a word between "what" and "rate"
+    ("What is the interest rate?", "quantity"),
+    ("Which file size limit applies?", "quantity"),
+    ("What kind of rate is it?", None),
+    ("What does the share button do?", None),
+])
+def test_the_answer_kind_allows_a_word_before_the_measure(question, kind):
+    from assistant.text.answer_kinds import answer_kind
+
+    assert answer_kind(question) == kind
 
 
 @pytest.mark.parametrize("sentence, phrase", [

@@ -63,7 +63,7 @@ _RULES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"\bwho (?:wrote|writes|authored|penned|reported)\b|\bauthor(?:s|ed)?\b|"
                 r"\bwritten by\b|\bbyline\b", re.I), "author"),
     (re.compile(r"\bhow (?:many|much|long|far|big|large|old|often|high|tall|fast)\b|"
-                r"\b(?:what|which) (?:is the )?(?:number|amount|percentage|proportion|rate|"
+                r"\b(?:what|which) (?:is the )?(?:[a-z]+ )?(?:number|amount|percentage|proportion|rate|"
                 r"size|cost|price|total|share|fraction|ratio)\b|\bwhat percent", re.I), "quantity"),
     (re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month|time)\b|\bsince when\b", re.I), "date"),
     (re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:person|people|official|company|organi[sz]ation)\b",
