@@ -8,8 +8,10 @@ from functools import lru_cache
 
 _PARAGRAPH = re.compile(r"\n[ \t\r\f\v]*\n")
 SENTENCE_END = tuple(".!?:;\"”’)]")
-# a line that starts a unit of its own: a list item, a markdown heading or a table row
-_UNIT_START = re.compile(r"[ \t]*(?:[-*+•▪]\s|\d{1,3}[.)]\s|#{1,6}\s|\||(?:By|Photo|Photograph|Image|"
+# a line that starts a unit of its own: a list item, a markdown heading or a table row (a
+# numbered item has at most two digits: "873.  The administrator …" after a hard wrap goes on
+# its sentence)
+_UNIT_START = re.compile(r"[ \t]*(?:[-*+•▪]\s|\d{1,2}[.)]\s|#{1,6}\s|\||(?:By|Photo|Photograph|Image|"
                          r"Credit|Source|Caption)\b)")
 
 

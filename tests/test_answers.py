@@ -150,3 +150,49 @@ def test_version_notes_are_kept_but_ranked_as_notes(tmp_path):
     version = "In which version did move start to accept path-like objects?"  # the note answers
     assert note_score(version, Weights()) == pytest.approx(note_score(version, Weights(note=0.0)))
     assert "3.9" in qa.ask(version).citations[0].text
+
+
+MAN_PAGE = """FROBD(8)                  System Manager's Manual                  FROBD(8)
+
+NAME
+       frobd - the frobnication daemon
+
+DESCRIPTION
+       frobd  accepts frobnication requests from clients on the local network
+       and queues them for the frobnication engine.  Clients connect to port
+       873.  The administrator normally starts frobd at boot; it reads its
+       settings from /etc/frobd.conf and writes a log of every request.
+
+       Each request names a queue and a priority.  frobd serves requests of a
+       higher priority first and keeps at most 64 requests in each queue.
+
+AUTHOR
+       Jane Roe <jane@example.org>
+
+frobd 2.1                        12 March 2024                       FROBD(8)
+"""
+
+
+def test_a_man_page_credits_its_author_and_its_running_heads_are_not_answers(tmp_path):
+    """A rendered man page: "AUTHOR" / "Jane Roe <…>" is a credit that answers "who wrote it?";
+    the running head and foot are page chrome; a wrapped line starting "873." goes on its
+    sentence instead of starting a numbered item."""
+    from assistant import Assistant
+    from assistant.text.sentence_forms import BYLINE, HEADING, sentence_form
+
+    assert sentence_form(MAN_PAGE.splitlines()[0]) == HEADING
+    assert sentence_form(MAN_PAGE.splitlines()[-1]) == HEADING
+    assert sentence_form("Jane Roe <jane@example.org>", "AUTHOR") == BYLINE
+    assert sentence_form("Jane Roe <jane@example.org>", "DESCRIPTION") != BYLINE
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "frobd.8.txt").write_text(MAN_PAGE)
+    qa = Assistant.open(tmp_path / "index")
+    qa.ingest([docs])
+    author = qa.ask("Who is the author of frobd?")
+    assert "Jane Roe" in author.citations[0].text
+    assert "Jane Roe" in author.text.split("\n")[0]  # the short answer names her
+    port = qa.ask("Which port do clients connect to?")
+    assert "port\n       873." in port.citations[0].text  # one sentence, not "873." alone
+    for answer in (author, port, qa.ask("What does frobd do?")):
+        assert all("FROBD(8)" not in c.text for c in answer.citations)

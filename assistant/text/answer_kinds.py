@@ -54,6 +54,10 @@ REASON = re.compile(
 AUTHOR = re.compile(r"(?:\b[Bb]y|\b[Aa]uthors?:)\s+([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3})|"
                     r"^([A-Z][\w'’.-]+(?:\s[A-Z][\w'’.-]+){1,2})\s*[|·•]\s*(?:\w+\s)?\d")
 
+# a section that names its authors ("AUTHOR" in a man page, "Authors", "Written by"): under it
+# a name is the author, without "by" before it
+AUTHOR_SECTION = re.compile(r"^\W*(?:authors?|written by|credits|maintainers?)\W*$", re.I)
+
 KINDS: dict[str, re.Pattern] = {
     "quantity": QUANTITY, "date": DATE, "person": NAME, "place": PLACE, "reason": REASON,
     "author": AUTHOR,
@@ -72,6 +76,14 @@ _RULES: list[tuple[re.Pattern, str]] = [
      "place"),
     (re.compile(r"\bwhy\b|\bwhat (?:caused|causes|is the reason|was the reason)\b", re.I), "reason"),
 ]
+
+
+def kind_in_section(kind: str | None, heading: str, credit: bool) -> str | None:
+    """The kind of span to look for in a sentence under ``heading``: in a credit line (not a
+    sentence) under an authors' section, a name answers "who wrote it?"."""
+    if kind == "author" and credit and heading and AUTHOR_SECTION.match(heading):
+        return "person"
+    return kind
 
 
 def answer_kind(question: str) -> str | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.text.answer_kinds import find_answer
+from assistant.text.answer_kinds import find_answer, kind_in_section
 from assistant.text.entities import mentioned, words_of
 from assistant.text.sentence_forms import (
     BYLINE,
@@ -152,7 +152,8 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
             grounded = grounding(chunk_words | heading_words[heading])
             lex = lexical_coverage(q_terms, read_terms, idf)
             pairs = len(q_pairs & set(zip(s_terms, s_terms[1:]))) / len(q_pairs) if q_pairs else 0
-            span = find_answer(kind, text, term_positions(text, focus_terms), avoid)
+            span = find_answer(kind_in_section(kind, heading, form == BYLINE), text,
+                               term_positions(text, focus_terms), avoid)
             score = (weights.dense * float(d) + weights.lexical * lex + weights.phrase * pairs
                      + weights.passage * passage + (weights.kind if span else 0.0)
                      - weights.entity * (1.0 - grounded))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.text.answer_kinds import AUTHOR_SECTION
 from index.sentences import SENTENCE_END
 
 SENTENCE, ITEM, HEADING, BYLINE, CREDIT, REFERENCE, NOTE = (
@@ -37,6 +38,12 @@ _REFERENCE = re.compile(
     r"\b(?:Springer|Elsevier|Wiley|University Press|Publishing)\b.*\b(?:19|20)\d\d\b")
 
 
+# a rendered man page's running head or foot: "CRONTAB(5)   File Formats Manual   CRONTAB(5)",
+# "4th Berkeley Distribution   24 January 1994   CRONTAB(5)" (page chrome, never an answer)
+_RUNNING_HEAD = re.compile(r"^\S+\(\w{1,4}\)\s{3,}.*\S\s{3,}\S+\(\w{1,4}\)$|"
+                           r"^\S.*\S\s{3,}\S.*\S\s{3,}\S+\(\w{1,4}\)$")
+
+
 # the heading of a list of sources: everything under it is a reference entry
 REFERENCE_SECTION = re.compile(r"^\W*(?:\d+\.?\s*)?(?:references|bibliography|sources|works cited|"
                                r"literature|further reading|notes and references|citations)\W*$",
@@ -49,10 +56,14 @@ def sentence_form(text: str, heading: str = "") -> str:
     line = text.strip()
     if heading and REFERENCE_SECTION.match(heading):
         return REFERENCE
-    if _HEADING.match(line):
+    if _HEADING.match(line) or _RUNNING_HEAD.match(line):
         return HEADING
     if _BYLINE.match(line) and len(line) < 120 and not line.endswith("."):
         return BYLINE
+    if (heading and AUTHOR_SECTION.match(heading) and len(line) < 120
+            and not line.endswith(SENTENCE_END)
+            and " ".join(heading.split()) != " ".join(line.split())):
+        return BYLINE  # "AUTHOR" / "Paul Vixie <paul@vix.com>": a man page's credit
     if _CREDIT.search(line) and len(line) < 300:
         return CREDIT
     if _REFERENCE.search(line):
