@@ -12,9 +12,12 @@ from functools import cached_property, partial
 
 from index.docstore import DocStore
 
-# a heading line: markdown's, or a short line standing alone without a sentence's ending
 TITLE_CHARS = 300  # a document's title is its first sentence, up to this long
-HEADING_LINE = re.compile(r"^(?:#{1,6}[ \t]+(.+)|(?<=\n\n)([^\n.!?:;]{1,80}))$", re.MULTILINE)
+# a heading line: markdown's, or a line after a blank one without a sentence's ending that
+# stands alone (a blank line or the end after it) or is short; a longer one with text right
+# after it is the first line of a hard-wrapped paragraph
+HEADING_LINE = re.compile(r"^(?:#{1,6}[ \t]+(.+)|(?<=\n\n)(?:([^\n.!?:;]{1,80})(?=\n[ \t]*\n|\n?\Z)"
+                          r"|([^\n.!?:;]{1,39})))$", re.MULTILINE)
 
 
 @dataclass
@@ -57,7 +60,7 @@ class DocumentView:
             self._generation = generation
         if source not in self._outlines:
             text = self._docstore.text(source)
-            found = [(m.start(), (m.group(1) or m.group(2)).strip())
+            found = [(m.start(), (m.group(1) or m.group(2) or m.group(3)).strip())
                      for m in HEADING_LINE.finditer(text)]
             ends = self._docstore.sentence_ends_after(source, 0, 1)
             title = text[:min(ends[0], TITLE_CHARS)] if ends else ""

@@ -196,3 +196,62 @@ def test_a_man_page_credits_its_author_and_its_running_heads_are_not_answers(tmp
     assert "port\n       873." in port.citations[0].text  # one sentence, not "873." alone
     for answer in (author, port, qa.ask("What does frobd do?")):
         assert all("FROBD(8)" not in c.text for c in answer.citations)
+
+
+SETTINGS_PAGE = """Frob configuration settings
+
+These settings are read from frob.conf at start-up.
+
+alpha_limit
+
+Maximal number of alpha records kept in memory before the oldest
+ones are written out to disk and dropped from the cache.
+
+Default: 500.
+
+beta_limit
+
+Maximal number of characters in an input line. Longer lines are
+rejected with a warning instead of being parsed.
+
+Default: 10 000.
+
+gamma_mode
+
+Whether frob runs gamma checks. Defaults to true.
+"""
+
+
+@pytest.mark.parametrize("sentence, value", [
+    ("Default: 10 000.", "10 000"),
+    ("If set, the command shows it. Defaults to true.", "true"),
+    ("The default is /usr/bin/xauth.", "/usr/bin/xauth"),
+    ("Default: 'session'", "'session'"),
+    ("The default behaviour is to ask.", None),
+])
+def test_a_default_value_is_found_where_documentation_states_it(sentence, value):
+    from assistant.text.answer_kinds import answer_kind, find_answer
+
+    assert answer_kind("What is the default value of beta_limit?") == "default"
+    assert answer_kind("What does gamma_mode default to?") == "default"
+    span = find_answer("default", sentence)
+    assert (sentence[span[0]:span[1]] if span else None) == value
+
+
+def test_a_default_is_read_under_the_setting_it_belongs_to(tmp_path):
+    """"Default: 10 000." says nothing of beta_limit by itself: it is read with its section's
+    heading. The first line of a hard-wrapped paragraph ("Maximal number of characters …") is
+    not a heading."""
+    from assistant import Assistant
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "frob-settings.txt").write_text(SETTINGS_PAGE)
+    qa = Assistant.open(tmp_path / "index")
+    qa.ingest([docs])
+    outline = qa.view.outline("frob-settings.txt")
+    assert "beta_limit" in outline.headings
+    assert not any(h.startswith("Maximal") for h in outline.headings)
+    answer = qa.ask("What is the default value of beta_limit?")
+    assert answer.citations[0].text == "Default: 10 000."
+    assert answer.text.startswith("10 000")

@@ -36,7 +36,7 @@ def citations_of(chosen: list[tuple[int, Scored]], view) -> list[Citation]:
                      view.page_of(s.source, s.start)) for n, s in chosen]
 
 
-SHORT_KINDS = ("quantity", "date", "person", "place", "author")  # kinds with a phrase to show
+SHORT_KINDS = ("quantity", "date", "person", "place", "author", "default")  # kinds with a phrase to show
 
 
 def short_answer(kind: str | None, citations: list[Citation]) -> str | None:

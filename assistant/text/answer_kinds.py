@@ -54,13 +54,20 @@ REASON = re.compile(
 AUTHOR = re.compile(r"(?:\b[Bb]y|\b[Aa]uthors?:)\s+([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3})|"
                     r"^([A-Z][\w'’.-]+(?:\s[A-Z][\w'’.-]+){1,2})\s*[|·•]\s*(?:\w+\s)?\d")
 
+# a default value as documentation states it: "Default: 10 000.", "Defaults to true.", "The
+# default is 30 seconds", "(default: off)"; the value is the group
+DEFAULT = re.compile(
+    r"\b[Dd]efaults?(?:\s+(?:value|setting))?(?:\s+(?:is|was|are|to|of)|\s*[:=])\s+"
+    r"(\"[^\"\n]{1,40}\"|'[^'\n]{1,40}'|[^\s.,;:()\[\]]+(?:[ \t][^\s.,;:()\[\]]+){0,3})"
+)
+
 # a section that names its authors ("AUTHOR" in a man page, "Authors", "Written by"): under it
 # a name is the author, without "by" before it
 AUTHOR_SECTION = re.compile(r"^\W*(?:authors?|written by|credits|maintainers?)\W*$", re.I)
 
 KINDS: dict[str, re.Pattern] = {
     "quantity": QUANTITY, "date": DATE, "person": NAME, "place": PLACE, "reason": REASON,
-    "author": AUTHOR,
+    "author": AUTHOR, "default": DEFAULT,
 }
 
 _RULES: list[tuple[re.Pattern, str]] = [
@@ -75,6 +82,10 @@ _RULES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"\bwhere\b|\bwhich (?:country|city|state|region|place|countries|states)\b", re.I),
      "place"),
     (re.compile(r"\bwhy\b|\bwhat (?:caused|causes|is the reason|was the reason)\b", re.I), "reason"),
+    # "What is the default value of X?", "What does X default to?" (not "… by default?": there
+    # the answer need not say "default")
+    (re.compile(r"\b(?:what|which)\b.*\bthe default\b|\bdefaults? to\b|\bdefault value\b",
+                re.I), "default"),
 ]
 
 

@@ -70,6 +70,7 @@ class Scored:
     form: str = SENTENCE  # see sentence_forms
 
 
+SHORT_TERMS = 6  # a sentence of fewer terms than this is read with its context when it answers
 INFORMATIVE_IDF = 4.0  # question terms worth this much IDF make lexical evidence count fully
 
 
@@ -144,16 +145,20 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
             if heading not in heading_words:
                 heading_words[heading] = words_of(heading)
             key = (chunk.source, a, b)
-            # a list item or table row is read with its section's heading ("Opening hours")
-            read_terms = set(s_terms + terms(heading) if form == ITEM and heading else s_terms)
             near = slice(max(0, i - 1), i + 2)
+            span = find_answer(kind_in_section(kind, heading, form == BYLINE), text,
+                               term_positions(text, focus_terms), avoid)
+            # a list item or table row is read with its section's heading ("Opening hours"); a
+            # short sentence holding the kind of answer asked, with its heading and the sentence
+            # before ("stash.showStat: If this is set … ." / "Defaults to true.")
+            read_terms = set(s_terms + terms(heading) if form == ITEM and heading else s_terms)
+            if span and len(set(s_terms)) < SHORT_TERMS:
+                read_terms |= set(terms(heading)) | set(sentence_terms[i - 1] if i else ())
             cov = coverage(q_terms, read_terms, idf)
             cov_near = coverage(q_terms, set().union(*map(set, sentence_terms[near])), idf)
             grounded = grounding(chunk_words | heading_words[heading])
             lex = lexical_coverage(q_terms, read_terms, idf)
             pairs = len(q_pairs & set(zip(s_terms, s_terms[1:]))) / len(q_pairs) if q_pairs else 0
-            span = find_answer(kind_in_section(kind, heading, form == BYLINE), text,
-                               term_positions(text, focus_terms), avoid)
             score = (weights.dense * float(d) + weights.lexical * lex + weights.phrase * pairs
                      + weights.passage * passage + (weights.kind if span else 0.0)
                      - weights.entity * (1.0 - grounded))
