@@ -7,6 +7,14 @@ from collections import Counter
 from functools import lru_cache
 
 WORD = re.compile(r"(?u)\b\w\w+\b|\b\d\b")
+# a word hyphenated across a line break by a typesetter (groff's U+2010, a soft hyphen):
+# "prob‐\n       lem" is one word
+HYPHENATED = re.compile(r"(?<=\w)[\u2010\u00ad][ \t]*\n[ \t]*(?=\w)")
+
+
+def words(text: str) -> list[str]:
+    """The lower-case words of ``text``, hyphenated words joined."""
+    return WORD.findall(HYPHENATED.sub("", text).lower())
 
 
 @lru_cache(maxsize=1)
@@ -35,14 +43,14 @@ def stem(word: str) -> str:
 def terms(text: str) -> list[str]:
     """Stemmed content words of ``text``, in order."""
     stops = stopwords()
-    return [stem(w) for w in WORD.findall(text.lower()) if w not in stops]
+    return [stem(w) for w in words(text) if w not in stops]
 
 
 def term_counts(text: str) -> Counter:
     """How often each of ``terms(text)`` occurs: the same counts as Counter(terms(text)), with
     each distinct word stemmed once (a whole document costs a third of the time)."""
     stops, counts = stopwords(), Counter()
-    for word, n in Counter(WORD.findall(text.lower())).items():
+    for word, n in Counter(words(text)).items():
         if word not in stops:
             counts[stem(word)] += n
     return counts

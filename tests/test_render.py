@@ -33,3 +33,25 @@ def test_hard_wrapped_sentences_read_as_written_in_answers_and_cards(tmp_path):
     assert "in order to copy the file" in card(cited, 1)
     assert as_written("Options:\n- follow links\n- keep metadata") == \
         "Options:\n- follow links\n- keep metadata"
+
+
+def test_words_hyphenated_across_lines_are_whole_in_answers_and_search(tmp_path):
+    """A man page hyphenates at line ends with U+2010 ("prob‐\n       lem"): the answer shows
+    "problem", and the word is found by its whole spelling; a compound keeps its hyphen."""
+    from assistant import Assistant
+    from assistant.text.display import as_written
+    from index.textproc import terms
+
+    assert as_written("fix the  prob\u2010\n       lem now") == "fix the  problem now"
+    assert as_written("a well-\n   known name") == "a well-known name"
+    assert terms("the prob\u2010\n   lem") == terms("the problem")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "tool.1.txt").write_text(
+        "DESCRIPTION\n       The tool reports every configuration prob\u2010\n"
+        "       lem it finds, and the tool exits when it finds none at all.\n")
+    qa = Assistant.open(tmp_path / "ix")
+    qa.ingest([docs])
+    answer = qa.ask("Which configuration problem does the tool report?")
+    assert "configuration prob\u2010\n" in answer.citations[0].text  # exact
+    assert "configuration problem it finds" in answer.text

@@ -7,11 +7,19 @@ from __future__ import annotations
 
 import re
 
+from index.textproc import HYPHENATED
+
 # a single line break (with the indent around it) after a character that ends no sentence,
 # clause or row, before one that starts no list item, table row, heading or quote
 _WRAPPED = re.compile(r"(?<=[^\s.!?:;|])[ \t]*\n[ \t]*(?=[^\s\-*•|#>+])")
 
 
+# a hyphen at a line's end before a lower-case letter: "well-\n  known" is "well-known"
+_HYPHEN_WRAPPED = re.compile(r"(?<=\w-)[ \t]*\n[ \t]*(?=[a-z])")
+
+
 def as_written(text: str) -> str:
-    """``text`` with the line breaks of hard-wrapping inside sentences joined."""
-    return _WRAPPED.sub(" ", text)
+    """``text`` with the line breaks of hard-wrapping inside sentences joined, and words a
+    typesetter hyphenated across lines whole again ("prob‐\n lem" is "problem")."""
+    text = HYPHENATED.sub("", text)
+    return _WRAPPED.sub(" ", _HYPHEN_WRAPPED.sub("", text))
