@@ -16,8 +16,12 @@ TITLE_CHARS = 300  # a document's title is its first sentence, up to this long
 # a heading line: markdown's, or a line after a blank one without a sentence's ending that
 # stands alone (a blank line or the end after it) or is short; a longer one with text right
 # after it is the first line of a hard-wrapped paragraph
-HEADING_LINE = re.compile(r"^(?:#{1,6}[ \t]+(.+)|(?<=\n\n)(?:([^\n.!?:;]{1,80})(?=\n[ \t]*\n|\n?\Z)"
-                          r"|([^\n.!?:;]{1,39})))$", re.MULTILINE)
+HEADING_LINE = re.compile(r"^(?:#{1,6}[ \t]+(.+)|(?<=\n\n)(?!\|)(?:([^\n.!?:;]{1,80})"
+                          r"(?=\n[ \t]*\n|\n?\Z)|([^\n.!?:;]{1,39})))$", re.MULTILINE)
+# a table row: a line that starts with "|" (the loaders write HTML, .docx and PDF tables so,
+# Markdown has them); rows with only blank lines between are one table, its first row the header
+TABLE_ROW = re.compile(r"^\|[^\n]*", re.MULTILINE)
+_RULE_ROW = re.compile(r"^[|:\-\s]+$")  # Markdown's "| --- | --- |"
 
 
 @dataclass
@@ -30,6 +34,7 @@ class Outline:
     headings: list[str]
     title: str
     count_terms: Callable[[], Counter] = field(repr=False)
+    tables: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, header row)
 
     @cached_property
     def term_counts(self) -> Counter:
@@ -40,6 +45,27 @@ class Outline:
         """The last heading before ``offset`` ("" when none): the section it stands in."""
         i = bisect.bisect_right(self.heading_starts, offset) - 1
         return self.headings[i] if i >= 0 else ""
+
+    def table_header_of(self, offset: int) -> str:
+        """The header row of the table a row at ``offset`` stands in ("" when none, or when
+        ``offset`` is the header itself)."""
+        i = bisect.bisect_right(self.tables, (offset, float("inf"))) - 1
+        if i < 0:
+            return ""
+        start, end, header = self.tables[i]
+        return header if start < offset < end else ""
+
+
+def tables_of(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, header row) of each table of two rows or more in ``text``."""
+    blocks: list[list[re.Match]] = []
+    for row in TABLE_ROW.finditer(text):
+        if blocks and not text[blocks[-1][-1].end():row.start()].strip():
+            blocks[-1].append(row)
+        else:
+            blocks.append([row])
+    return [(rows[0].start(), rows[-1].end(), rows[0].group().strip()) for rows in blocks
+            if len(rows) > 1 and not _RULE_ROW.match(rows[0].group())]
 
 
 class DocumentView:
@@ -65,7 +91,8 @@ class DocumentView:
             ends = self._docstore.sentence_ends_after(source, 0, 1)
             title = text[:min(ends[0], TITLE_CHARS)] if ends else ""
             self._outlines[source] = Outline([a for a, _ in found], [h for _, h in found], title,
-                                             partial(self._docstore.term_counts, source))
+                                             partial(self._docstore.term_counts, source),
+                                             tables_of(text))
         return self._outlines[source]
 
     def span(self, source: str, start: int, end: int) -> str:

@@ -255,3 +255,44 @@ def test_a_default_is_read_under_the_setting_it_belongs_to(tmp_path):
     answer = qa.ask("What is the default value of beta_limit?")
     assert answer.citations[0].text == "Default: 10 000."
     assert answer.text.startswith("10 000")
+
+
+LEVELS_PAGE = """<html><body><h1>Logging levels</h1>
+<p>The numeric values of the logging levels are given in the following table.</p>
+<table><thead><tr><th>Level</th><th>Numeric value</th></tr></thead><tbody>
+<tr><td>CRITICAL</td><td>50</td></tr><tr><td>ERROR</td><td>40</td></tr>
+<tr><td>WARNING</td><td>30</td></tr><tr><td>INFO</td><td>20</td></tr></tbody></table>
+</body></html>"""
+
+SIZES_NOTE = """# Shirt sizes
+
+Our shirts come in the following sizes.
+
+| Size | Chest (cm) | Price |
+| --- | --- | --- |
+| Small | 90 | 12 euros |
+| Medium | 100 | 14 euros |
+| Large | 110 | 16 euros |
+"""
+
+
+def test_a_table_row_is_read_under_its_header(tmp_path):
+    """"WARNING | 30" answers "the numeric value of WARNING" only with its header "Level |
+    Numeric value": a row is read with its table's header row (HTML and Markdown), and a row
+    is not a heading."""
+    from assistant import Assistant
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "levels.html").write_text(LEVELS_PAGE)
+    (docs / "sizes.md").write_text(SIZES_NOTE)
+    qa = Assistant.open(tmp_path / "index")
+    qa.ingest([docs])
+    outline = qa.view.outline("levels.html")
+    assert not any(h.startswith("|") for h in outline.headings)
+    row = outline.tables[0]
+    assert row[2] == "| Level | Numeric value"
+    assert qa.ask("What is the numeric value of WARNING?").citations[0].text == "| WARNING | 30"
+    chest = qa.ask("What is the chest size of a large shirt?")
+    assert chest.citations[0].text == "| Large | 110 | 16 euros |"
+    assert chest.text.startswith("110")
