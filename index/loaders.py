@@ -254,10 +254,11 @@ class _Capped:
 
 
 def _docx_text(block) -> str:
-    """A paragraph's text (tabs and breaks kept), or a table's rows as ``cell | cell``."""
+    """A paragraph's text (tabs and breaks kept), or a table's rows as ``| cell | cell`` (as
+    HTML's: a row under its table's header, see index.view.tables_of)."""
     if block.tag == f"{_W}tbl":
         rows = block.iter(f"{_W}tr")
-        return "\n".join(" | ".join(_docx_text(cell).strip() for cell in row.iter(f"{_W}tc"))
+        return "\n".join("| " + " | ".join(_docx_text(cell).strip() for cell in row.iter(f"{_W}tc"))
                          for row in rows)
     parts = []
     for el in block.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}p"):

@@ -46,6 +46,11 @@ class Outline:
         i = bisect.bisect_right(self.heading_starts, offset) - 1
         return self.headings[i] if i >= 0 else ""
 
+    def heads_a_table(self, offset: int) -> bool:
+        """Whether a table's header row starts at ``offset``."""
+        i = bisect.bisect_left(self.tables, (offset, 0))
+        return i < len(self.tables) and self.tables[i][0] == offset
+
     def table_header_of(self, offset: int) -> str:
         """The header row of the table a row at ``offset`` stands in ("" when none, or when
         ``offset`` is the header itself)."""

@@ -278,14 +278,23 @@ Our shirts come in the following sizes.
 
 def test_a_table_row_is_read_under_its_header(tmp_path):
     """"WARNING | 30" answers "the numeric value of WARNING" only with its header "Level |
-    Numeric value": a row is read with its table's header row (HTML and Markdown), and a row
-    is not a heading."""
+    Numeric value": a row is read with its table's header row (HTML, Markdown and .docx
+    tables), the header row itself is context, not an answer, and a row is not a heading."""
+    import docx
+
     from assistant import Assistant
 
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "levels.html").write_text(LEVELS_PAGE)
     (docs / "sizes.md").write_text(SIZES_NOTE)
+    fees = docx.Document()
+    fees.add_paragraph("The library charges for a few of its services.")
+    table = fees.add_table(rows=4, cols=2)
+    for r, cells in enumerate([("Service", "Charge in euros"), ("Reader's card", "5"),
+                               ("Renewal", "8"), ("Lost book", "25")]):
+        table.cell(r, 0).text, table.cell(r, 1).text = cells
+    fees.save(str(docs / "fees.docx"))
     qa = Assistant.open(tmp_path / "index")
     qa.ingest([docs])
     outline = qa.view.outline("levels.html")
@@ -296,3 +305,5 @@ def test_a_table_row_is_read_under_its_header(tmp_path):
     chest = qa.ask("What is the chest size of a large shirt?")
     assert chest.citations[0].text == "| Large | 110 | 16 euros |"
     assert chest.text.startswith("110")
+    renewal = qa.ask("What is the charge in euros for a renewal?")
+    assert renewal.citations[0].text == "| Renewal | 8"

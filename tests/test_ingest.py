@@ -182,7 +182,7 @@ def test_a_docx_is_read_as_a_stream_with_tables_in_place(tmp_path, monkeypatch):
     d.save(str(tmp_path / "hours.docx"))
     text = loaders.load(tmp_path / "hours.docx").text
     assert text.split("\n\n") == ["Opening hours of the library.",
-                                  "Saturday | 7 am to 2 pm\nSunday | closed",
+                                  "| Saturday | 7 am to 2 pm\n| Sunday | closed",
                                   "Ask at the desk for a reader's card."]
     monkeypatch.setattr(loaders, "DOCX_XML_BYTES", 1000)
     with pytest.raises(LoadError, match="hours.docx.*refused"):

@@ -11,6 +11,7 @@ from assistant.text.answer_kinds import find_answer, kind_in_section
 from assistant.text.entities import mentioned, words_of
 from assistant.text.sentence_forms import (
     BYLINE,
+    HEADING,
     ITEM,
     NOTE,
     SENTENCE,
@@ -140,6 +141,8 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
             text, s_terms = texts[i], sentence_terms[i]
             heading = outline.heading_of(a) if outline else ""
             form = sentence_form(text, heading)
+            if form == ITEM and outline and outline.heads_a_table(a):
+                form = HEADING  # a table's header row names its columns: read with each row
             if form not in allowed:
                 continue
             if heading not in heading_words:
