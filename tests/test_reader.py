@@ -183,9 +183,12 @@ def test_the_judge_reads_yes_and_no_from_the_first_token():
     assert yes_share(top) == pytest.approx(0.25)
     assert yes_share([{"token": " yes", "logprob": 0.0}]) == 1.0
     assert yes_share([{"token": "Maybe", "logprob": 0.0}]) == 0.5
-    fit = JudgeFit(w_reader=0.7, w_judge=1.4, bias=-0.4, threshold=0.25)
-    assert fit.confidence(0.5, 0.9) > fit.confidence(0.5, 0.5) > fit.confidence(0.5, 0.1)
-    assert fit.confidence(0.9, 0.5) > fit.confidence(0.1, 0.5)
+    fit = JudgeFit(w_reader=0.7, w_judge=1.4, bias=-0.4, threshold=0.25, scale=1.1, shift=-0.8)
+    assert fit.decision(0.5, 0.9) > fit.decision(0.5, 0.5) > fit.decision(0.5, 0.1)
+    assert fit.decision(0.9, 0.5) > fit.decision(0.1, 0.5)
+    z = fit.decision(0.5, 0.5)  # -0.4: sigmoid 0.40, answered at threshold 0.25
+    assert fit.answers(z) and not fit.answers(fit.decision(0.1, 0.1))
+    assert fit.confidence(z) == pytest.approx(1 / (1 + math.exp(-(1.1 * z - 0.8))))
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,9 @@ of the trust dev questions it was not trained on. For each question the answer p
 the MiniLM reader, and the judge reads the reader's first candidate; a logistic regression of
 "the documents answer" on logit(reader probability) and logit(judge P(yes)) gives the weights,
 and the threshold refuses at most ``--false-abstention`` of each corpus's answerable questions.
-The SQuAD hold-out articles, trust test and unseen are never read here.
+The confidence shown is then Platt-scaled on the questions answered, to "the first citation
+holds the answer" (its calibration error, per corpus, is written beside the rest). The SQuAD
+hold-out articles, trust test and unseen are never read here.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from assistant.core import Assistant
 from assistant.models.fit_reader import SQUAD_TUNE, TRUST_DEV, halves, holds, squad_split
 from assistant.models.judge import FIT_FILE, logit
 from assistant.stages.s4_read import JudgeReader, candidates, focused
+from evals.metrics import calibration
 from evals.suite_files import read_suite
 
 SQUAD_QUESTIONS = 200
@@ -75,9 +78,21 @@ def fit(rows: list[dict], false_abstention: float) -> dict:
                       "auc": round(float(roc_auc_score(y[m], prob[m])), 3),
                       "abstention": round(float((prob[m & ~y] < threshold).mean()), 4),
                       "false_abstention": round(float((prob[m & y] < threshold).mean()), 4)}
+    # the confidence shown: Platt scaling of z on the answered questions, to "the first citation
+    # holds the answer" (the decision's own probability is of "the documents answer", and runs
+    # high for what the eval checks)
+    answered = prob >= threshold
+    held = np.array([bool(r["gold_first"]) for r in rows])
+    platt = LogisticRegression(C=100.0).fit(z[answered, None], held[answered])
+    scale, shift = float(platt.coef_[0][0]), float(platt.intercept_[0])
+    shown = 1 / (1 + np.exp(-(scale * z + shift)))
+    for c in corpora:
+        m = mine[c] & answered
+        numbers[c]["ece"] = calibration(list(zip(shown[m].tolist(), held[m].tolist())))[0]
     return {"w_reader": round(float(model.coef_[0][0]), 6),
             "w_judge": round(float(model.coef_[0][1]), 6),
             "bias": round(float(model.intercept_[0]), 6), "threshold": round(threshold, 6),
+            "scale": round(scale, 6), "shift": round(shift, 6),
             "false_abstention_target": false_abstention, "calibration_split": numbers}
 
 

@@ -5,8 +5,9 @@ read from the first token's log-probabilities, not from sampled text.
 
 judge.json (beside this module, written by ``python -m assistant.models.fit_judge``) holds the
 fitted decision: z = w_reader · logit(the MiniLM reader's probability) + w_judge · logit(P(yes))
-+ bias; the confidence is sigmoid(z) and below ``threshold`` the documents are said not to
-answer.
++ bias, fitted on "the documents answer"; when sigmoid(z) is below ``threshold`` they are said
+not to. The confidence shown is sigmoid(scale · z + shift), fitted on the answered questions to
+"the first citation holds the answer" (what the eval's calibration error checks).
 """
 
 from __future__ import annotations
@@ -42,17 +43,31 @@ class JudgeFit:
     w_judge: float
     bias: float
     threshold: float
+    scale: float = 1.0  # the confidence's calibration (1, 0: the decision's own probability)
+    shift: float = 0.0
 
-    def confidence(self, reader_probability: float, judge_probability: float) -> float:
-        z = (self.w_reader * logit(reader_probability) + self.w_judge * logit(judge_probability)
-             + self.bias)
-        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+    def decision(self, reader_probability: float, judge_probability: float) -> float:
+        """z, the decision's log-odds that the documents answer."""
+        return (self.w_reader * logit(reader_probability)
+                + self.w_judge * logit(judge_probability) + self.bias)
+
+    def answers(self, z: float) -> bool:
+        return sigmoid(z) >= self.threshold
+
+    def confidence(self, z: float) -> float:
+        """The probability that the first citation holds the answer."""
+        return sigmoid(self.scale * z + self.shift)
+
+
+def sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
 
 
 def load_fit(path: Path = FIT_FILE) -> JudgeFit:
     data = json.loads(path.read_text(encoding="utf-8"))
     return JudgeFit(float(data["w_reader"]), float(data["w_judge"]), float(data["bias"]),
-                    float(data["threshold"]))
+                    float(data["threshold"]), float(data.get("scale", 1.0)),
+                    float(data.get("shift", 0.0)))
 
 
 def yes_share(top_logprobs: list[dict]) -> float:

@@ -151,9 +151,9 @@ class JudgeReader:
         if not first:
             return read
         judged = self.judge.p_yes(query.text, focused(self.view, first[0]))
-        confidence = self.fit.confidence(read.confidence, judged)
-        answers = (confidence >= self.fit.threshold
-                   or by_the_byline(query, evidence.basis, hits))
+        z = self.fit.decision(read.confidence, judged)
+        confidence = self.fit.confidence(z)
+        answers = self.fit.answers(z) or by_the_byline(query, evidence.basis, hits)
         lead = next(s for s in evidence.ranked if s.text == first[0].text)
         chosen = cite(query, lead, evidence, self.weights, self.view, answers)
         return Evidence(read.ranked, read.basis, chosen, confidence)
