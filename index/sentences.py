@@ -40,9 +40,11 @@ def _lines(text: str, start: int, end: int):
         if nl < 0:
             break
         line = text[pos:nl].strip()
-        # A short line (a title, a byline), one that ends a sentence or one before a list item,
-        # heading or table row closes the segment; any other long line is a hard wrap.
-        if (len(line) < 40 or line.endswith(SENTENCE_END) or line.startswith("|")
+        # A short line (a title, a byline; not one that ends on a comma), one that ends a
+        # sentence or one before a list item, heading or table row closes the segment; any
+        # other line is a hard wrap.
+        if ((len(line) < 40 and not line.endswith(",")) or line.endswith(SENTENCE_END)
+                or line.startswith("|")
                 or _UNIT_START.match(text, nl + 1, end)):
             yield seg_start, nl
             seg_start = nl + 1

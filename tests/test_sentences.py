@@ -19,6 +19,19 @@ def test_hard_wrapped_lines_join_into_one_sentence():
     assert pieces[1] == "Next one."
 
 
+def test_a_short_wrapped_line_ending_on_a_comma_goes_on_its_sentence():
+    """Not a title: "with a Core i7-9700K CPU @ 4.9GHz," is mid-sentence; and a wrapped line
+    starting "873." is not a numbered item (those have at most two digits)."""
+    text = ("The benchmarks were run on a desktop running Ubuntu 20.04,\n"
+            "with a Core i7-9700K CPU @ 4.9GHz,\n"
+            "using lzbench, an open-source in-memory benchmark.\n\n"
+            "Connections to the daemon typically use the TCP port\n"
+            "873.  The administrator starts the daemon.")
+    pieces = [text[a:b] for a, b in split_sentences(text)]
+    assert pieces[0].endswith("in-memory benchmark.") and "i7-9700K" in pieces[0]
+    assert pieces[1].endswith("TCP port\n873.")
+
+
 def test_long_sentence_is_capped():
     text = "word " * 2000
     spans = split_sentences(text, max_chars=300)
