@@ -63,6 +63,8 @@ class Outline:
 
 def tables_of(text: str) -> list[tuple[int, int, str]]:
     """(start, end, header row) of each table of two rows or more in ``text``."""
+    if "\n|" not in text and not text.startswith("|"):
+        return []  # most documents: no scan
     blocks: list[list[re.Match]] = []
     for row in TABLE_ROW.finditer(text):
         if blocks and not text[blocks[-1][-1].end():row.start()].strip():

@@ -135,8 +135,10 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
         outline = outlines.get(chunk.source)
         texts = [chunk.text[a - chunk.start:b - chunk.start] for a, b in chunk.sentences]
         sentence_terms = [terms(t) for t in texts]
-        sentence_words = [words_of(t) for t in texts]
-        chunk_words = set().union(*sentence_words) | words_of(outline.title if outline else "")
+        # the words entities are looked for in (none to look for: none to read)
+        sentence_words = [words_of(t) for t in texts] if entities else [set()] * len(texts)
+        chunk_words = (set().union(*sentence_words) | words_of(outline.title if outline else "")
+                       if entities else set())
         for i, ((a, b), d) in enumerate(zip(chunk.sentences, dense)):
             text, s_terms = texts[i], sentence_terms[i]
             heading = outline.heading_of(a) if outline else ""
@@ -146,7 +148,7 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
             if form not in allowed:
                 continue
             if heading not in heading_words:
-                heading_words[heading] = words_of(heading)
+                heading_words[heading] = words_of(heading) if entities else set()
             key = (chunk.source, a, b)
             near = slice(max(0, i - 1), i + 2)
             span = find_answer(kind_in_section(kind, heading, form == BYLINE), text,
