@@ -102,6 +102,22 @@ def test_an_amount_phrase_does_not_end_on_of(sentence, phrase):
     assert QUANTITY.search(sentence).group() == phrase
 
 
+def indexed(tmp_path, texts: dict[str, str], **word_documents):
+    """An Assistant over a fresh folder of these documents (``name=docx.Document()`` adds
+    ``name.docx``)."""
+    from assistant import Assistant
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in texts.items():
+        (docs / name).write_text(text)
+    for name, document in word_documents.items():
+        document.save(str(docs / f"{name}.docx"))
+    qa = Assistant.open(tmp_path / "index")
+    qa.ingest([docs])
+    return qa
+
+
 SHUTIL_PAGE = """<html><head><title>shutil</title></head><body><div class="body">
 <h1>shutil: high-level file operations</h1>
 <dl class="function"><dt class="sig">shutil.copytree(src, dst, symlinks=False)</dt>
@@ -121,7 +137,6 @@ src and dst.</p></div></dd></dl>
 def test_version_notes_are_kept_but_ranked_as_notes(tmp_path):
     """A function's description answers what it does; its "Changed in version" note answers
     only a question about versions."""
-    from assistant import Assistant
     from assistant.stages.s3_rank import EvidenceRanker
     from assistant.text.scoring import Weights
     from assistant.text.sentence_forms import NOTE, sentence_form
@@ -130,11 +145,7 @@ def test_version_notes_are_kept_but_ranked_as_notes(tmp_path):
     assert sentence_form("Deprecated since version 3.12: Use onexc instead.") == NOTE
     assert sentence_form("New in version 2.6.") == NOTE
     assert sentence_form("The new version 3 format is smaller.") != NOTE
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "shutil.html").write_text(SHUTIL_PAGE)
-    qa = Assistant.open(tmp_path / "index")
-    qa.ingest([docs])
+    qa = indexed(tmp_path, {"shutil.html": SHUTIL_PAGE})
     answer = qa.ask("What does copytree return?")
     assert "return the destination directory" in answer.citations[0].text
 
@@ -177,18 +188,13 @@ def test_a_man_page_credits_its_author_and_its_running_heads_are_not_answers(tmp
     """A rendered man page: "AUTHOR" / "Jane Roe <…>" is a credit that answers "who wrote it?";
     the running head and foot are page chrome; a wrapped line starting "873." goes on its
     sentence instead of starting a numbered item."""
-    from assistant import Assistant
     from assistant.text.sentence_forms import BYLINE, HEADING, sentence_form
 
     assert sentence_form(MAN_PAGE.splitlines()[0]) == HEADING
     assert sentence_form(MAN_PAGE.splitlines()[-1]) == HEADING
     assert sentence_form("Jane Roe <jane@example.org>", "AUTHOR") == BYLINE
     assert sentence_form("Jane Roe <jane@example.org>", "DESCRIPTION") != BYLINE
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "frobd.8.txt").write_text(MAN_PAGE)
-    qa = Assistant.open(tmp_path / "index")
-    qa.ingest([docs])
+    qa = indexed(tmp_path, {"frobd.8.txt": MAN_PAGE})
     author = qa.ask("Who is the author of frobd?")
     assert "Jane Roe" in author.citations[0].text
     assert "Jane Roe" in author.text.split("\n")[0]  # the short answer names her
@@ -242,13 +248,8 @@ def test_a_default_is_read_under_the_setting_it_belongs_to(tmp_path):
     """"Default: 10 000." says nothing of beta_limit by itself: it is read with its section's
     heading. The first line of a hard-wrapped paragraph ("Maximal number of characters …") is
     not a heading."""
-    from assistant import Assistant
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "frob-settings.txt").write_text(SETTINGS_PAGE)
-    qa = Assistant.open(tmp_path / "index")
-    qa.ingest([docs])
+    qa = indexed(tmp_path, {"frob-settings.txt": SETTINGS_PAGE})
     outline = qa.view.outline("frob-settings.txt")
     assert "beta_limit" in outline.headings
     assert not any(h.startswith("Maximal") for h in outline.headings)
@@ -282,21 +283,14 @@ def test_a_table_row_is_read_under_its_header(tmp_path):
     tables), the header row itself is context, not an answer, and a row is not a heading."""
     import docx
 
-    from assistant import Assistant
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "levels.html").write_text(LEVELS_PAGE)
-    (docs / "sizes.md").write_text(SIZES_NOTE)
     fees = docx.Document()
     fees.add_paragraph("The library charges for a few of its services.")
     table = fees.add_table(rows=4, cols=2)
     for r, cells in enumerate([("Service", "Charge in euros"), ("Reader's card", "5"),
                                ("Renewal", "8"), ("Lost book", "25")]):
         table.cell(r, 0).text, table.cell(r, 1).text = cells
-    fees.save(str(docs / "fees.docx"))
-    qa = Assistant.open(tmp_path / "index")
-    qa.ingest([docs])
+    qa = indexed(tmp_path, {"levels.html": LEVELS_PAGE, "sizes.md": SIZES_NOTE}, fees=fees)
     outline = qa.view.outline("levels.html")
     assert not any(h.startswith("|") for h in outline.headings)
     row = outline.tables[0]
