@@ -68,8 +68,9 @@ COVIDQA_GATES ?= --fail-under passed=0.63 --fail-under first_citation_contains=0
 
 FOLLOWUP_GATES ?= --fail-under passed=0.8 --fail-over false_abstention=0.1
 # the docs suite's test split (66 questions over real documentation; never tuned on), gated at
-# the numbers measured when it was added less a margin (its target, 80 % answer_contains, is open)
-DOCS_GATES ?= --fail-under passed=0.48 --fail-under answer_contains=0.58 \
+# the numbers measured less a margin (measured 54.5 % passed, 66.0 % answer_contains, 12.0 %
+# false abstention; its target, 80 % answer_contains, is open)
+DOCS_GATES ?= --fail-under passed=0.50 --fail-under answer_contains=0.62 \
 	--fail-over false_abstention=0.16 --fail-over citation_chars=400
 # the trust suite's test split (150 questions, a quarter unanswerable; never tuned on)
 TRUST_GATES ?= --fail-under passed=0.62 --fail-under first_citation_contains=0.70 \
