@@ -11,7 +11,7 @@ from index.errors import CiteqaError
 
 READERS = {  # what --reader / CITEQA_READER takes (assistant/stages/s4_read.py)
     "none": "no reader: the evidence ranking's order and fitted abstention decide (the default)",
-    "minilm": "a fine-tuned MiniLM cross-encoder reads the best candidates (experimental)",
+    "minilm": "a fine-tuned MiniLM cross-encoder reads the best candidates",
     "judge": "minilm, then the bundled 1.5B LLM judges its first candidate (needs make local-llm)",
 }
 

@@ -32,10 +32,10 @@ def _reader(parser: argparse.ArgumentParser) -> None:
 def _llm(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("LLM mode (off unless --llm-url or $CITEQA_LLM_URL is set)")
     group.add_argument("--llm-url", help="an OpenAI-compatible base URL, e.g. Ollama's "
-                       "http://localhost:11434/v1, or 'local': the bundled small model on a "
+                       "http://localhost:11434/v1, or 'local': the bundled model on a "
                        "llama.cpp server of citeqa's own")
     group.add_argument("--llm-model", help="the model to ask, e.g. llama3.2 (with --llm-url "
-                       "local: a .gguf file, by default the bundled SmolLM2-135M)")
+                       "local: a .gguf file or a bundled name, by default qwen2.5-1.5b)")
     group.add_argument("--llm-api-key", help="API key, if the endpoint needs one")
     group.add_argument("--llm-timeout", type=float, metavar="SECONDS",
                        help="wait this long for the LLM, then answer extractively (default 60)")
