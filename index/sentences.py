@@ -39,7 +39,11 @@ def _lines(text: str, start: int, end: int):
         nl = text.find("\n", pos, end)
         if nl < 0:
             break
-        line = text[pos:nl].strip()
+        raw = text[pos:nl]
+        line = raw.strip()
+        if _is_term(raw, line, text, nl + 1, end):
+            pos = nl + 1  # a man page's term ("-k, --keep") goes on with its description
+            continue
         # A short line (a title, a byline; not one that ends on a comma), one that ends a
         # sentence or one before a list item, heading or table row closes the segment; any
         # other line is a hard wrap.
@@ -50,6 +54,22 @@ def _lines(text: str, start: int, end: int):
             seg_start = nl + 1
         pos = nl + 1
     yield seg_start, end
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _is_term(raw: str, line: str, text: str, next_start: int, end: int) -> bool:
+    """Whether a line is a definition's term as a rendered man page writes it: short, indented,
+    without a sentence's ending, the next line (its description) indented deeper ("       -k,
+    --keep" over "              Keep (don't delete) input files"). A section heading at the
+    margin ("DESCRIPTION") stays a line of its own."""
+    if not line or len(line) >= 40 or line.endswith(tuple(".!?:;")) or _indent(raw) == 0:
+        return False
+    nl = text.find("\n", next_start, end)
+    following = text[next_start:nl if nl >= 0 else end]
+    return bool(following.strip()) and _indent(following) >= _indent(raw) + 4
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

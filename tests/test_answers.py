@@ -234,6 +234,10 @@ Whether frob runs gamma checks. Defaults to true.
     ("The default is /usr/bin/xauth.", "/usr/bin/xauth"),
     ("Default: 'session'", "'session'"),
     ("The default behaviour is to ask.", None),
+    ("The default setting for MAX_LINES is 2000.", "2000"),
+    ("Valid levels run from 1 to 9, with 6 being the default.", "6"),
+    ("Pass 512 (the default) or more.", "512"),
+    ("This is the default.", None),
 ])
 def test_a_default_value_is_found_where_documentation_states_it(sentence, value):
     from assistant.text.answer_kinds import answer_kind, find_answer

@@ -32,6 +32,20 @@ def test_a_short_wrapped_line_ending_on_a_comma_goes_on_its_sentence():
     assert pieces[1].endswith("TCP port\n873.")
 
 
+def test_a_man_page_term_goes_on_with_its_description():
+    """A rendered man page indents a term ("-k, --keep", "CURLE_X (28)") and its description
+    deeper: the term is the context its description needs. A section heading at the margin
+    stays apart."""
+    text = ("DESCRIPTION\n       The frob tool frobs files.\n\n"
+            "       CURLE_WEIRD_SERVER_REPLY (8)\n"
+            "              The server sent data libcurl could not parse.\n\n"
+            "       -k, --keep\n              Keep (do not delete) input files.")
+    pieces = [text[a:b] for a, b in split_sentences(text)]
+    assert pieces[0] == "DESCRIPTION"
+    assert "CURLE_WEIRD_SERVER_REPLY (8)\n              The server sent" in pieces[2]
+    assert pieces[3].startswith("-k, --keep\n") and pieces[3].endswith("input files.")
+
+
 def test_long_sentence_is_capped():
     text = "word " * 2000
     spans = split_sentences(text, max_chars=300)

@@ -159,6 +159,7 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
             read_terms = set(s_terms + terms(heading) if form == ITEM and heading else s_terms)
             if span and len(set(s_terms)) < SHORT_TERMS:
                 read_terms |= set(terms(heading)) | set(sentence_terms[i - 1] if i else ())
+                d = max(d, dense[i - 1]) if i else d  # and as close to the question as it
             if form == ITEM and outline and text.startswith("|"):  # a row, under its header
                 read_terms |= set(terms(outline.table_header_of(a)))
             cov = coverage(q_terms, read_terms, idf)
