@@ -305,3 +305,15 @@ def test_a_table_row_is_read_under_its_header(tmp_path):
     assert chest.text.startswith("110")
     renewal = qa.ask("What is the charge in euros for a renewal?")
     assert renewal.citations[0].text == "| Renewal | 8"
+
+
+def test_a_question_may_name_the_document_by_its_file_name(tmp_path):
+    """"… in the Quokka README?": the document's file name grounds the names a question uses,
+    as its title does (the text never says "README")."""
+    qa = indexed(tmp_path, {"quokka-README.md": "Benchmarks ran on a Core i7-9700K CPU at 4.9 GHz "
+                            "with the Silesia corpus.\n\nQuokka compresses files quickly.\n"})
+    query = qa.queries.build("Which CPU ran the benchmarks in the Quokka README?")
+    hits = qa.retriever.search(query, 5)
+    basis = qa.ranker.rank(query, hits).basis
+    assert "readme" in query.entities
+    assert basis[0].text.startswith("Benchmarks ran") and basis[0].grounded == 1.0

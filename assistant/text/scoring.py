@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -75,6 +76,12 @@ SHORT_TERMS = 6  # a sentence of fewer terms than this is read with its context 
 INFORMATIVE_IDF = 4.0  # question terms worth this much IDF make lexical evidence count fully
 
 
+def document_name(source: str) -> str:
+    """A document's file name as words ("docs/zstd-README.md" -> "zstd README md"): a question
+    may name the document it asks about ("in the Zstandard README")."""
+    return re.sub(r"[\W_]+", " ", source.rsplit("/", 1)[-1])
+
+
 def coverage(question_terms: list[str], sentence_terms: set[str], idf: dict[str, float]) -> float:
     """Share of the question's IDF weight found in the sentence."""
     total = sum(idf.get(t, 0.0) for t in dict.fromkeys(question_terms))  # in the question's order
@@ -138,7 +145,7 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
         # the words entities are looked for in (none to look for: none to read)
         sentence_words = [words_of(t) for t in texts] if entities else [set()] * len(texts)
         chunk_words = (set().union(*sentence_words) | words_of(outline.title if outline else "")
-                       if entities else set())
+                       | words_of(document_name(chunk.source)) if entities else set())
         for i, ((a, b), d) in enumerate(zip(chunk.sentences, dense)):
             text, s_terms = texts[i], sentence_terms[i]
             heading = outline.heading_of(a) if outline else ""
