@@ -76,7 +76,8 @@ class Assistant:
 
     @cached_property
     def retriever(self) -> Retriever:
-        return self._given["retriever"] or HybridRetriever(self.index, self.weights.prefer)
+        return self._given["retriever"] or HybridRetriever(self.index, self.weights.prefer,
+                                                           self.view)
 
     @cached_property
     def ranker(self) -> EvidenceRanker:

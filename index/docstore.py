@@ -189,6 +189,12 @@ class DocStore:
                               (start, end, start, source)).fetchone()
         return row[0] if row else ""
 
+    def chunk_ids_at(self, source: str, start: int, end: int) -> list[str]:
+        """Ids of a document's chunks that overlap [start, end), in document order."""
+        rows = self.db.execute("SELECT id FROM chunks WHERE source = ? AND start < ? AND end > ? "
+                               "ORDER BY start", (source, end, start))
+        return [row[0] for row in rows]
+
     def chunk_ids(self, source: str) -> list[str]:
         """Ids of a document's chunks."""
         rows = self.db.execute("SELECT id FROM chunks WHERE source = ?", (source,))

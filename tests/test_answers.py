@@ -317,3 +317,19 @@ def test_a_question_may_name_the_document_by_its_file_name(tmp_path):
     basis = qa.ranker.rank(query, hits).basis
     assert "readme" in query.entities
     assert basis[0].text.startswith("Benchmarks ran") and basis[0].grounded == 1.0
+
+
+def test_who_wrote_a_long_man_page_is_read_from_its_author_section(tmp_path):
+    """A man page's credits close a long document whose every chunk names the tool: neither
+    search finds "AUTHOR" for "Who is the author of frob?", so the first document's credits
+    section joins the hits. Its running foot ("May 2026   FROB(1)") is never the answer."""
+    options = "".join(
+        f"       --opt{i}\n              frob reads option {i} and frobs the input files with "
+        f"care number {i}, then frob writes the result.\n\n" for i in range(120))
+    page = (f"FROB(1)          General Commands Manual          FROB(1)\n\nNAME\n       frob - "
+            f"frob files\n\nOPTIONS\n{options}AUTHOR\n       Ada Quill <ada@example.org>\n\n"
+            f"                          May 2026                          FROB(1)\n")
+    qa = indexed(tmp_path, {"frob.1.txt": page})
+    answer = qa.ask("Who is the author of frob?")
+    assert answer.short == "Ada Quill [1]"
+    assert answer.citations[0].text.startswith("Ada Quill")

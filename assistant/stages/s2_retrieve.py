@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from assistant.text.answer_kinds import AUTHOR_SECTION
 from assistant.types import Hit, Passage
 from index import Index
+from index.view import DocumentView
 
 if TYPE_CHECKING:
     from assistant.stages.s1_query import Query
@@ -28,6 +30,8 @@ def weighted(dense: list[tuple[str, float]], keyword: list[tuple[str, float]],
 
 
 CANDIDATES = 30  # chunks taken from each search before fusion
+CREDITS_CHARS = 200  # the credits read under their heading
+MAX_CREDITS = 2  # credits chunks added to an author question's hits
 
 
 class Retriever(Protocol):
@@ -42,9 +46,10 @@ class HybridRetriever:
     """Dense and keyword search over one index, fused by min-max normalized scores (measured
     on COVID-QA: reciprocal rank fusion put the gold chunk first 4 points less often)."""
 
-    def __init__(self, index: Index, prefer_boost: float = 0.0):
+    def __init__(self, index: Index, prefer_boost: float = 0.0, view: DocumentView | None = None):
         self.index = index
         self.prefer_boost = prefer_boost
+        self.view = view
 
     def search(self, query: Query, top_k: int) -> list[Hit]:
         """The ``top_k`` best chunks for ``query``, best first; candidates from the sources a
@@ -69,7 +74,27 @@ class HybridRetriever:
                     hits.append(Hit(chunk, fused[chunk.id]))
             if len(hits) >= top_k:
                 break
-        return hits[:top_k]
+        return self.with_credits(query, hits[:top_k])
+
+    def with_credits(self, query: Query, hits: list[Hit]) -> list[Hit]:
+        """"Who wrote it?": the first document's credits (the text under its "AUTHOR",
+        "Authors" or "Maintainers" heading), second among the hits with the first one's score,
+        in place of the last. A man page's credits close a long document whose every chunk
+        shares the question's other words, so neither search finds them."""
+        if query.kind != "author" or not hits or self.view is None:
+            return hits
+        source = hits[0].chunk.source
+        outline = self.view.outline(source)
+        ids = [cid for start, heading in zip(outline.heading_starts, outline.headings)
+               if AUTHOR_SECTION.match(heading)
+               for cid in self.index.docstore.chunk_ids_at(source, start, start + CREDITS_CHARS)]
+        have = {h.chunk.id for h in hits}
+        found = [Hit(c, hits[0].score) for c in self.index.chunks(list(dict.fromkeys(ids)))
+                 if c.id not in have][:MAX_CREDITS]
+        if not found:
+            return hits
+        keep = max(1, len(hits) - len(found))
+        return [hits[0], *found, *hits[1:keep]]
 
 
 def to_passage(hit: Hit, page: int | None = None) -> Passage:

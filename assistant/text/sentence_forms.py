@@ -39,9 +39,10 @@ _REFERENCE = re.compile(
 
 
 # a rendered man page's running head or foot: "CRONTAB(5)   File Formats Manual   CRONTAB(5)",
-# "4th Berkeley Distribution   24 January 1994   CRONTAB(5)" (page chrome, never an answer)
+# "4th Berkeley Distribution   24 January 1994   CRONTAB(5)", "October 2026   JQ(1)" (page
+# chrome, never an answer)
 _RUNNING_HEAD = re.compile(r"^\S+\(\w{1,4}\)\s{3,}.*\S\s{3,}\S+\(\w{1,4}\)$|"
-                           r"^\S.*\S\s{3,}\S.*\S\s{3,}\S+\(\w{1,4}\)$")
+                           r"^(?:\S.*\S\s{3,})?\S.*\S\s{3,}\S+\(\w{1,4}\)$")
 
 
 # the heading of a list of sources: everything under it is a reference entry
