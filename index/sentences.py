@@ -14,6 +14,14 @@ SENTENCE_END = tuple(".!?:;\"”’)]")
 _UNIT_START = re.compile(r"[ \t]*(?:[-*+•▪]\s|\d{1,2}[.)]\s|#{1,6}\s|\||(?:By|Photo|Photograph|Image|"
                          r"Credit|Source|Caption)\b)")
 
+# a setext heading's underline ("=====" or "-----" under its title) or a horizontal rule
+SETEXT_RULE = re.compile(r"(?:={3,}|-{3,})")
+
+
+def _next_is_rule(text: str, start: int, end: int) -> bool:
+    nl = text.find("\n", start, end)
+    return bool(SETEXT_RULE.fullmatch(text[start:nl if nl >= 0 else end].strip()))
+
 
 NLTK_DATA = os.path.join(os.path.dirname(__file__), "nltk_data")  # punkt_tab/english, shipped
 
@@ -48,8 +56,8 @@ def _lines(text: str, start: int, end: int):
         # sentence or one before a list item, heading or table row closes the segment; any
         # other line is a hard wrap.
         if ((len(line) < 40 and not line.endswith(",")) or line.endswith(SENTENCE_END)
-                or line.startswith("|")
-                or _UNIT_START.match(text, nl + 1, end)):
+                or line.startswith("|") or SETEXT_RULE.fullmatch(line)
+                or _UNIT_START.match(text, nl + 1, end) or _next_is_rule(text, nl + 1, end)):
             yield seg_start, nl
             seg_start = nl + 1
         pos = nl + 1

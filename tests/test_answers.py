@@ -333,3 +333,31 @@ def test_who_wrote_a_long_man_page_is_read_from_its_author_section(tmp_path):
     answer = qa.ask("Who is the author of frob?")
     assert answer.short == "Ada Quill [1]"
     assert answer.citations[0].text.startswith("Ada Quill")
+
+
+@pytest.mark.parametrize("line, names", [
+    ("2004, Oliver Elphick, Martin Pitt", True),
+    ("Jane Doe <jane@example.org>", True),
+    ("Getting Started", False),
+    ("Jane Doe wrote this guide in 2004.", False),
+])
+def test_a_line_under_a_title_names_its_authors(line, names):
+    from assistant.text.sentence_forms import names_authors
+
+    assert names_authors(line) is names
+
+
+def test_who_wrote_it_is_read_from_the_names_under_its_title(tmp_path):
+    """A setext title with its authors' line under it: "Who wrote …?" is answered from that
+    line; a document without one is not answered from its subtitle."""
+    guide = ("Multi-Version Frobnication in Practice\n======================================\n"
+             "2004, Ada Quill, Bram Stoker-Lee\n\nSolving a problem\n-----------------\n\n"
+             "When a new frobnicator is released, every cluster must be frobbed again.\n")
+    plain = ("Widget Care Handbook\n====================\nGetting Started\n\n"
+             "Widgets need oiling every spring and a dry shelf in winter.\n")
+    qa = indexed(tmp_path, {"frob-README.md": guide, "widget-README.md": plain})
+    answer = qa.ask("Who wrote the Multi-Version Frobnication in Practice document?")
+    assert answer.citations[0].text == "2004, Ada Quill, Bram Stoker-Lee"
+    assert answer.short.startswith("Ada Quill [1]")
+    other = qa.ask("Who wrote the Widget Care Handbook?")
+    assert "Getting Started" not in (other.short or "")

@@ -46,6 +46,17 @@ def test_a_man_page_term_goes_on_with_its_description():
     assert pieces[3].startswith("-k, --keep\n") and pieces[3].endswith("input files.")
 
 
+def test_a_setext_underline_ends_its_title():
+    """"Title\n=====\n2004, Jane Doe": three lines, not one hard-wrapped sentence."""
+    text = ("Multi-Version Frobnication in Practice, an Architecture\n"
+            "========================================================\n"
+            "2004, Jane Doe, John Roe\n\nSolving a problem\n-----------------\n\nText here.")
+    pieces = [text[a:b] for a, b in split_sentences(text)]
+    assert pieces[0] == "Multi-Version Frobnication in Practice, an Architecture"
+    assert pieces[2] == "2004, Jane Doe, John Roe"
+    assert pieces[3] == "Solving a problem" and pieces[-1] == "Text here."
+
+
 def test_long_sentence_is_capped():
     text = "word " * 2000
     spans = split_sentences(text, max_chars=300)

@@ -93,10 +93,12 @@ _RULES: list[tuple[re.Pattern, str]] = [
 ]
 
 
-def kind_in_section(kind: str | None, heading: str, credit: bool) -> str | None:
+def kind_in_section(kind: str | None, heading: str, credit: bool,
+                    under_title: bool = False) -> str | None:
     """The kind of span to look for in a sentence under ``heading``: in a credit line (not a
-    sentence) under an authors' section, a name answers "who wrote it?"."""
-    if kind == "author" and credit and heading and AUTHOR_SECTION.match(heading):
+    sentence) under an authors' section or the document's title, a name answers "who wrote
+    it?"."""
+    if kind == "author" and credit and (under_title or heading and AUTHOR_SECTION.match(heading)):
         return "person"
     return kind
 

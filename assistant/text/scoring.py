@@ -16,9 +16,11 @@ from assistant.text.sentence_forms import (
     ITEM,
     NOTE,
     SENTENCE,
+    TITLE_LINES,
     answers_content,
     asks_about_versions,
     forms_asked,
+    names_authors,
     sentence_form,
 )
 from assistant.types import Hit
@@ -152,13 +154,18 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
             form = sentence_form(text, heading)
             if form == ITEM and outline and outline.heads_a_table(a):
                 form = HEADING  # a table's header row names its columns: read with each row
+            under_title = (form == HEADING and chunk.ordinal == 0 and 0 < i <= TITLE_LINES
+                           and names_authors(text)
+                           and all(sentence_form(t) == HEADING for t in texts[:i]))
+            if under_title:
+                form = BYLINE  # "2004, Oliver Elphick, Martin Pitt" under the title
             if form not in allowed:
                 continue
             if heading not in heading_words:
                 heading_words[heading] = words_of(heading) if entities else set()
             key = (chunk.source, a, b)
             near = slice(max(0, i - 1), i + 2)
-            span = find_answer(kind_in_section(kind, heading, form == BYLINE), text,
+            span = find_answer(kind_in_section(kind, heading, form == BYLINE, under_title), text,
                                term_positions(text, focus_terms), avoid)
             # a list item or table row is read with its section's heading ("Opening hours"); a
             # short sentence holding the kind of answer asked, with its heading and the sentence

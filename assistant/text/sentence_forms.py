@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.text.answer_kinds import AUTHOR_SECTION
+from assistant.text.answer_kinds import AUTHOR_SECTION, NAME
 from index.sentences import SENTENCE_END
 
 SENTENCE, ITEM, HEADING, BYLINE, CREDIT, REFERENCE, NOTE = (
@@ -77,6 +77,22 @@ def sentence_form(text: str, heading: str = "") -> str:
     if not line.endswith(SENTENCE_END) and len(line.split()) <= HEADING_WORDS:
         return HEADING
     return SENTENCE
+
+
+# what marks a line under a title as its authors': a year, an address, or a second name
+_CREDIT_MARK = re.compile(r"\b(?:1[89]|20)\d\d\b|<[^<>\s]+@[^<>\s]+>|[\w.-]+@[\w-]+\.\w")
+TITLE_LINES = 3  # a document's authors stand within its first lines (title, underline, …)
+
+
+def names_authors(line: str) -> bool:
+    """Whether a line under a document's title names its authors: "2004, Oliver Elphick,
+    Martin Pitt", "Jane Doe <jane@example.org>" (a name with a year, an address or another
+    name; a subtitle such as "Getting Started" is not one)."""
+    line = line.strip()
+    if len(line) >= 120 or line.endswith(SENTENCE_END):
+        return False
+    names = NAME.findall(line)
+    return bool(names) and (len(names) >= 2 or bool(_CREDIT_MARK.search(line)))
 
 
 # the forms a question may be about, by the words it uses
