@@ -65,6 +65,7 @@ _CHROME_ROLES = frozenset(("navigation", "banner", "contentinfo", "search"))
 _CHROME_CLASSES = frozenset(("sphinxsidebar", "related", "headerlink", "footer", "breadcrumb",
                              "breadcrumbs", "navbar", "toc", "skip-link", "wy-nav-side",
                              "rst-footer-buttons", "md-sidebar", "md-footer", "md-header"))
+_NOTICE = re.compile(r"©|\bcopyright\b", re.IGNORECASE)  # a copyright line, kept from chrome
 _CELL_BLOCKS = frozenset(("p", "div", "br", "ul", "ol", "pre", "blockquote", "section"))
 
 
@@ -82,6 +83,8 @@ class _TextParser(HTMLParser):
         self.title: list[str] = []  # the <title>'s text
         self.meta: dict[str, str] = {}  # <meta name=… content=…> (author, date …)
         self.in_title = False
+        self.chrome_text: list[str] = []  # the open chrome element's text (its notice is kept)
+        self.notices: set[str] = set()
 
     def _is_chrome(self, tag, attrs) -> bool:
         values = {k.lower(): (v or "") for k, v in attrs}
@@ -124,6 +127,8 @@ class _TextParser(HTMLParser):
             if tag == self.chrome[0]:
                 depth = self.chrome[1] - 1
                 self.chrome = (tag, depth) if depth else None
+                if not depth:
+                    self._keep_notice()
             return
         if tag == "title":
             self.in_title = False
@@ -152,9 +157,23 @@ class _TextParser(HTMLParser):
         if tag in _BLOCKS:
             self.parts.append(" " if self.cells else "\n\n")
 
+    def _keep_notice(self):
+        """A footer is chrome, but its copyright line is the page's own ("© Copyright
+        2000-2022 Kitware, Inc. and Contributors."): it stays, once a page."""
+        lines = "".join(self.chrome_text).split("\n")
+        self.chrome_text = []
+        for line in lines:
+            line = " ".join(line.split())
+            if _NOTICE.search(line) and len(line) < 300 and line not in self.notices:
+                self.notices.add(line)
+                self.parts.append(f"\n\n{line}\n\n")
+                return
+
     def handle_data(self, data):
         if self.in_title and len(self.title) < 100:
             self.title.append(data)
+        if self.chrome is not None and not self.hidden and len(self.chrome_text) < 200:
+            self.chrome_text.append(data)
         if not self.hidden and self.chrome is None:
             if self.term:
                 if not data.strip():

@@ -13,8 +13,8 @@ HYPHENATED = re.compile(r"(?<=\w)[\u2010\u00ad][ \t]*\n[ \t]*(?=\w)")
 
 
 def words(text: str) -> list[str]:
-    """The lower-case words of ``text``, hyphenated words joined."""
-    return WORD.findall(HYPHENATED.sub("", text).lower())
+    """The lower-case words of ``text``, hyphenated words joined ("©" is the word copyright)."""
+    return WORD.findall(HYPHENATED.sub("", text).replace("©", " copyright ").lower())
 
 
 @lru_cache(maxsize=1)

@@ -361,3 +361,16 @@ def test_who_wrote_it_is_read_from_the_names_under_its_title(tmp_path):
     assert answer.short.startswith("Ada Quill [1]")
     other = qa.ask("Who wrote the Widget Care Handbook?")
     assert "Getting Started" not in (other.short or "")
+
+
+def test_a_copyright_notice_answers_only_questions_about_copyright(tmp_path):
+    """A page's footer notice ("© 2021 Mara Quill. Reproduced …") is kept from the chrome and
+    read as a credit: it answers who holds the copyright, not what else its holder wrote."""
+    page = ("<html><body><h1>The Heron</h1><p>The heron counted stones by the river every "
+            "morning until the stones ran out.</p><footer><p>\u00a9 2021 Mara Quill. Reproduced "
+            "with the author's permission.</p></footer></body></html>")
+    qa = indexed(tmp_path, {"heron.html": page})
+    answer = qa.ask("Who holds the copyright of The Heron?")
+    assert answer.citations and answer.citations[0].text.startswith("\u00a9 2021 Mara Quill")
+    other = qa.ask("What other stories has Mara Quill published?")
+    assert not any(c.text.startswith("\u00a9") for c in other.citations)

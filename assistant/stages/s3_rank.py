@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from assistant.models.abstention import AbstentionModel, describe, load_model
 from assistant.stages.s1_query import Query
 from assistant.text.scoring import Scored, Weights, blend, favour, score_sentences, select
-from assistant.text.sentence_forms import BYLINE
+from assistant.text.sentence_forms import BYLINE, CREDIT
 from assistant.types import Hit
 from index.textproc import terms
 
@@ -29,11 +29,16 @@ class Evidence:
 
 
 def by_the_byline(query: Query, basis: list[Scored], hits: list[Hit]) -> bool:
-    """"Who wrote it?" is answered by the byline of the document retrieved first, whatever the
-    fitted model says (its features read content, and a byline shares few words with such a
-    question)."""
-    return (query.kind == "author" and bool(basis) and bool(hits) and basis[0].form == BYLINE
-            and basis[0].highlight is not None and basis[0].source == hits[0].chunk.source)
+    """"Who wrote it?" is answered by the byline of the document retrieved first, and "Who
+    holds its copyright?" or "Who took the photo?" by its credit line (read only for questions
+    about credits), whatever the fitted model says: its features read content, and such a line
+    shares few words with the question."""
+    if not basis or not hits:
+        return False
+    top = basis[0]
+    credited = ((query.kind == "author" and top.form == BYLINE)
+                or (query.kind in ("author", "person") and top.form == CREDIT))
+    return credited and top.highlight is not None and top.source == hits[0].chunk.source
 
 
 class EvidenceRanker:

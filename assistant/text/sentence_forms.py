@@ -29,7 +29,8 @@ _BYLINE = re.compile(r"^(?:by|written by|words by|authors?:|reported by|story by
 # "Jeff Charles | February 05, 2025": a name, a bar, a date
 _CREDIT = re.compile(
     r"^(?:photo(?:graph)?s?|image|picture|illustration|credit|caption|source|figure|fig\.|table)"
-    r"\s*(?:\d+[.:]\s|[:(—–-]|by\b)|\b(?:photo|image)\s*(?:credit)?\s*:\s|/\s*(?:getty|reuters|ap|afp)\b",
+    r"\s*(?:\d+[.:]\s|[:(—–-]|by\b)|\b(?:photo|image)\s*(?:credit)?\s*:\s|/\s*(?:getty|reuters|ap|afp)\b|"
+    r"^(?:©|\(c\)\s|copyright\b)",  # a copyright notice: "© 2021 Mara Delacourt. Reproduced …"
     re.I)
 _REFERENCE = re.compile(
     r"^\[\d+\]\s|^\d{1,3}\.\s+[A-Z][\w'-]+,?\s+(?:[A-Z]\.|[A-Z][a-z]+,)|"
