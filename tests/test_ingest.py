@@ -320,8 +320,8 @@ def test_text_files_without_an_extension_are_read_and_every_other_file_is_named(
 
 def test_a_documentation_page_is_read_as_content_with_its_structure(tmp_path):
     """Site chrome (navigation, sidebars, footers, pilcrow links, a local table of contents) is
-    not text, but for a footer's copyright notice; a definition's term starts its description's line; a table row whose cells hold
-    paragraphs stays one line."""
+    not text, but for a footer's copyright notice; a definition's term starts its description's
+    line; a table row whose cells hold paragraphs stays one line."""
     from index.loaders import load_html
 
     page = tmp_path / "shutil.html"
