@@ -221,9 +221,9 @@ def load_pdf(path: Path) -> Loaded:
         reader = PdfReader(str(path))
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoadError(f"{path.name}: the PDF is encrypted with a password")
+        texts = _without_running_lines([_clean(page.extract_text() or "") for page in reader.pages])
         pages, parts, offset = [], [], 0
-        for page in reader.pages:
-            page_text = _clean(page.extract_text() or "")
+        for page_text in texts:
             pages.append(offset)
             parts.append(page_text)
             offset += len(page_text) + 2
@@ -239,6 +239,38 @@ def load_pdf(path: Path) -> Loaded:
         parts[0] = head + parts[0]
         pages = [0] + [p + len(head) for p in pages[1:]]
     return Loaded("\n\n".join(parts), pages)
+
+
+RUNNING_LINES = 1  # a page's first and last lines this many deep may be its running head/foot
+_DIGITS = re.compile(r"\d+")
+
+
+def _without_running_lines(pages: list[str]) -> list[str]:
+    """Pages without their running heads and feet: a line among a page's first or last
+    RUNNING_LINES that, its numbers aside, stands there on at least half the pages (three or
+    more): "Valderholm Water Company - Annual Report 2023 - page 7" is not text."""
+    def edges(text: str) -> list[str]:  # a page too short to have a body has no edges
+        lines = [line.strip() for line in text.split("\n") if line.strip()]
+        if len(lines) <= 2 * RUNNING_LINES:
+            return []
+        return lines[:RUNNING_LINES] + lines[-RUNNING_LINES:]
+
+    if len(pages) < 3:
+        return pages
+    counts: dict[str, int] = {}
+    for text in pages:
+        for key in {_DIGITS.sub("#", line) for line in edges(text)}:
+            counts[key] = counts.get(key, 0) + 1
+    running = {key for key, n in counts.items() if n >= max(3, len(pages) / 2)}
+    if not running:
+        return pages
+    kept = []
+    for text in pages:
+        edge = set(edges(text))
+        kept.append(_clean("\n".join(
+            line for line in text.split("\n")
+            if not (line.strip() in edge and _DIGITS.sub("#", line.strip()) in running))))
+    return kept
 
 
 def _pdf_title_author(reader) -> tuple[str, str]:

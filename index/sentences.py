@@ -14,6 +14,8 @@ SENTENCE_END = tuple(".!?:;\"”’)]")
 _UNIT_START = re.compile(r"[ \t]*(?:[-*+•▪]\s|\d{1,2}[.)]\s|#{1,6}\s|\||(?:By|Photo|Photograph|Image|"
                          r"Credit|Source|Caption)\b)")
 
+_LIST_NUMBER = re.compile(r"(?:\d{1,3}|[ivxIVX]{1,5}|[a-zA-Z])[.)]")  # a list item's number alone
+
 # a setext heading's underline ("=====" or "-----" under its title) or a horizontal rule
 SETEXT_RULE = re.compile(r"(?:={3,}|-{3,})")
 
@@ -99,7 +101,14 @@ def split_sentences(text: str, max_chars: int = 1000) -> list[tuple[int, int]]:
             seg_start, seg_end = _trim(text, seg_start, seg_end)
             if seg_start >= seg_end:
                 continue
-            for a, b in punkt.span_tokenize(text[seg_start:seg_end]):
+            pieces = list(punkt.span_tokenize(text[seg_start:seg_end]))
+            for n, (a, b) in enumerate(pieces):
+                if n and _LIST_NUMBER.fullmatch(text, seg_start + pieces[n - 1][0],
+                                                 seg_start + pieces[n - 1][1]):
+                    a = pieces[n - 1][0]  # "2." and "Chief executive's review": one item
+                elif n + 1 < len(pieces) and _LIST_NUMBER.fullmatch(text, seg_start + a,
+                                                                    seg_start + b):
+                    continue
                 spans.extend(cap_span(text, seg_start + a, seg_start + b, max_chars))
         pos = next_start
     return spans

@@ -374,3 +374,18 @@ def test_a_copyright_notice_answers_only_questions_about_copyright(tmp_path):
     assert answer.citations and answer.citations[0].text.startswith("\u00a9 2021 Mara Quill")
     other = qa.ask("What other stories has Mara Quill published?")
     assert not any(c.text.startswith("\u00a9") for c in other.citations)
+
+
+@pytest.mark.parametrize("sentence, phrase", [
+    ("For twenty years she had sent his groceries out.", "twenty years"),
+    ("The Board met eleven times during the year.", "eleven times"),
+    ("2. Chief executive's review", None),
+    ("It spread over about 6,800 hectares by Saturday.", "about 6,800 hectares"),
+])
+def test_a_quantity_ends_at_its_noun(sentence, phrase):
+    """A quantity takes the words of its unit, not a pronoun or preposition after it, and a
+    list item's number is not one."""
+    from assistant.text.answer_kinds import find_answer
+
+    span = find_answer("quantity", sentence)
+    assert (sentence[span[0]:span[1]] if span else None) == phrase

@@ -349,3 +349,23 @@ def test_a_documentation_page_is_read_as_content_with_its_structure(tmp_path):
     assert "It follows no symbolic links." in text
     lines = [line.strip() for line in text.splitlines()]
     assert "| Level | Numeric value" in lines and "| WARNING | 30" in lines
+
+
+def test_a_pdf_loses_its_running_heads_and_feet(tmp_path):
+    """"Harbour Trust - Annual Report 2023 - page 3" at the top of every page is not text; the
+    pages' own lines, and a line that appears on one page only, stay."""
+    from index.loaders import load_pdf
+
+    pages = [[f"Harbour Trust - Annual Report 2023 - page {n}", f"Section {n} begins here.",
+              f"The trust repaired {n * 12} metres of quay wall this year.",
+              f"Its {n + 2} boats carried freight and passengers.", "The harbour stayed open.",
+              "Printed on recycled paper"] for n in range(1, 5)]
+    pages[1].insert(2, "Only page two says this.")
+    _pdf(tmp_path / "report.pdf", pages)
+    loaded = load_pdf(tmp_path / "report.pdf")
+    assert "Annual Report 2023 - page" not in loaded.text
+    assert "Printed on recycled paper" not in loaded.text
+    for n in range(1, 5):
+        assert f"repaired {n * 12} metres" in loaded.text
+    assert "Only page two says this." in loaded.text
+    assert len(loaded.pages) == 4 and loaded.text[loaded.pages[2]:].startswith("Section 3")

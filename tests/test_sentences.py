@@ -57,6 +57,13 @@ def test_a_setext_underline_ends_its_title():
     assert pieces[3] == "Solving a problem" and pieces[-1] == "Text here."
 
 
+def test_a_list_number_stays_with_its_item():
+    """Punkt ends a sentence at "2." before a capital: the number and its item are one."""
+    text = "Contents: 1. Chair's foreword 2. Chief executive's review 3. About the company"
+    pieces = [text[a:b] for a, b in split_sentences(text)]
+    assert "2." not in pieces and all(len(p) > 3 for p in pieces)
+
+
 def test_long_sentence_is_capped():
     text = "word " * 2000
     spans = split_sentences(text, max_chars=300)

@@ -25,7 +25,10 @@ QUANTITY = re.compile(
     rf"(?:[$€£]\s?\d[\d,.]*(?:\s(?:million|billion|trillion))?|"
     rf"(?<![\w.\-/])(?!{_YEAR}\b)\d[\d,]*(?:\.\d+)?(?:\s?%)?|\b(?:{_NUMBER_WORDS})\b)"
     rf"(?:\s+of)?(?:\s+(?!(?:the|a|an|to|in|on|at|for|and|or|are|is|was|were|will|be|by|with|"
-    rf"from|that|which|who|as|per|than|of)\b)[A-Za-z][\w-]*){{0,2}}",
+    rf"from|that|which|who|as|per|than|of|during|after|before|since|until|into|over|under|"
+    rf"between|through|about|ago|later|earlier|he|she|it|they|we|you|i|his|her|its|their|"
+    rf"our|my|had|has|have|would|could|should|can|may|might|must|did|do|does)\b)"
+    rf"[A-Za-z][\w-]*){{0,2}}",
     re.IGNORECASE,
 )
 DATE = re.compile(
@@ -115,6 +118,14 @@ def answer_kind(question: str) -> str | None:
 ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to|citing|quoting)\s+$", re.IGNORECASE)
 
 
+_ITEM_NUMBER = re.compile(r"\d{1,3}[.)]\s")
+
+
+def _numbers_an_item(sentence: str, start: int) -> bool:
+    """Whether the number at ``start`` is a list item's ("2. Chief executive's review")."""
+    return (start == 0 or sentence[start - 1] == "\n") and bool(_ITEM_NUMBER.match(sentence, start))
+
+
 def find_answer(kind: str | None, sentence: str, anchors: list[int] | None = None,
                 avoid: Callable[[str], bool] | None = None) -> tuple[int, int] | None:
     """The span of ``sentence`` that is an answer of ``kind``, or None. Spans ``avoid`` rejects
@@ -127,7 +138,8 @@ def find_answer(kind: str | None, sentence: str, anchors: list[int] | None = Non
         group = next((g for g in range(1, match.re.groups + 1) if match.group(g)), 0)
         if avoid is not None and avoid(match.group(group)):
             continue
-        if kind == "quantity" and ATTRIBUTION.search(sentence, 0, match.start()):
+        if kind == "quantity" and (ATTRIBUTION.search(sentence, 0, match.start())
+                                   or _numbers_an_item(sentence, match.start())):
             continue
         spans.append((match.start(group), match.end(group)))
     if not spans:

@@ -151,7 +151,7 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
         for i, ((a, b), d) in enumerate(zip(chunk.sentences, dense)):
             text, s_terms = texts[i], sentence_terms[i]
             heading = outline.heading_of(a) if outline else ""
-            form = sentence_form(text, heading)
+            form = sentence_form(text, heading, outline.title if outline else "")
             if form == ITEM and outline and outline.heads_a_table(a):
                 form = HEADING  # a table's header row names its columns: read with each row
             under_title = (form == HEADING and chunk.ordinal == 0 and 0 < i <= TITLE_LINES

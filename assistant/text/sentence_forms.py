@@ -52,10 +52,14 @@ REFERENCE_SECTION = re.compile(r"^\W*(?:\d+\.?\s*)?(?:references|bibliography|so
                                re.IGNORECASE)
 
 
-def sentence_form(text: str, heading: str = "") -> str:
+def sentence_form(text: str, heading: str = "", title: str = "") -> str:
     """The form of one sentence's text (see the module's docstring), standing under
-    ``heading``."""
+    ``heading`` in a document whose first line is ``title``: there, "Valderholm Water Company:
+    Annual Report 2023" is the title (again), not a labelled item."""
     line = text.strip()
+    if (title and _LABELLED.match(line) and not _ITEM.match(line) and not line.endswith(".")
+            and " ".join(line.split()) == " ".join(title.split())):
+        return HEADING
     if heading and REFERENCE_SECTION.match(heading):
         return REFERENCE
     if _HEADING.match(line) or _RUNNING_HEAD.match(line):
