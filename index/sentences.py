@@ -14,6 +14,7 @@ SENTENCE_END = tuple(".!?:;\"”’)]")
 _UNIT_START = re.compile(r"[ \t]*(?:[-*+•▪]\s|\d{1,2}[.)]\s|#{1,6}\s|\||(?:By|Photo|Photograph|Image|"
                          r"Credit|Source|Caption)\b)")
 
+_BLANK_LINES = re.compile(r"\A(?:[ \t\r]*\n)+")
 _LIST_NUMBER = re.compile(r"(?:\d{1,3}|[ivxIVX]{1,5}|[a-zA-Z])[.)]")  # a list item's number alone
 
 # a setext heading's underline ("=====" or "-----" under its title) or a horizontal rule
@@ -80,6 +81,18 @@ def _is_term(raw: str, line: str, text: str, next_start: int, end: int) -> bool:
     nl = text.find("\n", next_start, end)
     following = text[next_start:nl if nl >= 0 else end]
     return bool(following.strip()) and _indent(following) >= _indent(raw) + 4
+
+
+def starts_a_definition(text: str) -> bool:
+    """Whether ``text``, starting on a line of its own (after a line break), opens with a man
+    page's term over its description (``_is_term``)."""
+    rest = _BLANK_LINES.sub("", text, count=1)
+    if rest == text:
+        return False  # it goes on the line where the text before it ended
+    lines = rest.split("\n", 2)
+    if len(lines) < 2:
+        return False
+    return _is_term(lines[0], lines[0].strip(), "\n".join(lines[1:]), 0, len(text))
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

@@ -389,3 +389,16 @@ def test_a_quantity_ends_at_its_noun(sentence, phrase):
 
     span = find_answer("quantity", sentence)
     assert (sentence[span[0]:span[1]] if span else None) == phrase
+
+
+def test_a_man_page_option_is_cited_without_the_next_one(tmp_path):
+    """A citation widens over the sentences after it, but not into the next option of a man
+    page: "-k, --keep" and its description are the answer, "-f, --force" another one's."""
+    page = ("FROB(1)          General Commands Manual          FROB(1)\n\nOPTIONS\n"
+            "       -k, --keep\n              Keep (do not delete) the input files after "
+            "frobbing them.\n\n       -f, --force\n              Frob even when the output "
+            "file already exists, replacing it.\n")
+    qa = indexed(tmp_path, {"frob.1.txt": page})
+    answer = qa.ask("Which option keeps the input files?")
+    assert answer.citations[0].text.startswith("-k, --keep")
+    assert "--force" not in answer.citations[0].text

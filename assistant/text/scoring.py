@@ -24,6 +24,7 @@ from assistant.text.sentence_forms import (
     sentence_form,
 )
 from assistant.types import Hit
+from index.sentences import starts_a_definition
 from index.textproc import WORD, stem, stopwords, terms
 from index.view import DocumentView, Outline
 
@@ -228,8 +229,11 @@ def widen(s: Scored, kind: str | None, weights: Weights, view: DocumentView,
         if not (next_end - s.start <= weights.widen_to
                 or (i == 0 and end - s.start < weights.widen_below)):
             break
-        if not answers_content(sentence_form(view.span(s.source, end, next_end))):
+        following = view.span(s.source, end, next_end)
+        if not answers_content(sentence_form(following)):
             break
+        if starts_a_definition(following):
+            break  # the next option or error code of a man page is not this one's answer
         end = next_end
     if end == s.end:
         return s
