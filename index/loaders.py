@@ -221,7 +221,7 @@ def load_pdf(path: Path) -> Loaded:
         reader = PdfReader(str(path))
         if reader.is_encrypted and not reader.decrypt(""):
             raise LoadError(f"{path.name}: the PDF is encrypted with a password")
-        texts = _without_running_lines([_clean(page.extract_text() or "") for page in reader.pages])
+        texts = _without_running_lines([_clean(_with_table_rows(page)) for page in reader.pages])
         pages, parts, offset = [], [], 0
         for page_text in texts:
             pages.append(offset)
@@ -239,6 +239,53 @@ def load_pdf(path: Path) -> Loaded:
         parts[0] = head + parts[0]
         pages = [0] + [p + len(head) for p in pages[1:]]
     return Loaded("\n\n".join(parts), pages)
+
+
+_CELL_GAP = re.compile(r"\s{2,}")
+_CELL_LINES = re.compile(r"(?:^[^\n]{1,40}\n){6}", re.MULTILINE)  # six short lines in a row
+TABLE_ROWS = 3  # consecutive laid-out lines of as many cells that make a table
+
+
+def _with_table_rows(page) -> str:
+    """A page's text, its tables written as rows (`| Revenue | 148.2 | 140.1`). pypdf's plain
+    text gives a table one cell per line; its layout mode keeps each row on a line with wide
+    gaps between cells. Runs of such lines (TABLE_ROWS or more with the same number of cells)
+    replace their cells where the plain text holds them one per line, in the same order;
+    anything else stays as the plain text has it (layout mode would interleave the columns of a
+    two-column page)."""
+    text = page.extract_text() or ""
+    if not _CELL_LINES.search(text):
+        return text  # no run of short lines: no table to find (layout mode costs as much again)
+    try:
+        laid = page.extract_text(extraction_mode="layout") or ""
+    except Exception:  # layout mode is newer and less forgiving: the plain text stands
+        return text
+    for rows in _laid_out_tables(laid):
+        cells = [cell for row in rows for cell in row]
+        block = "\n".join(cells)
+        at = text.find(block)
+        after = text[at + len(block):at + len(block) + 1]
+        if at < 0 or (at and text[at - 1] != "\n") or after not in ("", "\n"):
+            continue
+        table = "\n".join("| " + " | ".join(row) for row in rows)
+        text = text[:at] + table + text[at + len(block):]
+    return text
+
+
+def _laid_out_tables(laid: str) -> list[list[list[str]]]:
+    """Runs of laid-out lines with two or more cells each, the same number in every line."""
+    tables, run = [], []
+    for line in laid.split("\n") + ["end"]:
+        if not line.strip():
+            continue  # layout mode spaces rows apart with blank lines
+        cells = [c for c in _CELL_GAP.split(line.strip()) if c]
+        if len(cells) >= 2 and (not run or len(cells) == len(run[0])):
+            run.append(cells)
+            continue
+        if len(run) >= TABLE_ROWS:
+            tables.append(run)
+        run = [cells] if len(cells) >= 2 else []
+    return tables
 
 
 RUNNING_LINES = 1  # a page's first and last lines this many deep may be its running head/foot

@@ -369,3 +369,37 @@ def test_a_pdf_loses_its_running_heads_and_feet(tmp_path):
         assert f"repaired {n * 12} metres" in loaded.text
     assert "Only page two says this." in loaded.text
     assert len(loaded.pages) == 4 and loaded.text[loaded.pages[2]:].startswith("Section 3")
+
+
+def test_a_pdf_table_is_read_as_rows_under_its_header(tmp_path):
+    """pypdf's plain text gives a table one cell per line; the loader writes it as rows
+    (`| Net debt | 384.5 | 341.0`) under its header row, so a row answers its question. The
+    prose around it is left as it was."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    from index.loaders import load_pdf
+
+    path = tmp_path / "figures.pdf"
+    c = canvas.Canvas(str(path), pagesize=A4)
+    c.drawString(72, 800, "The table below gives the key figures of the harbour trust.")
+    rows = [("Item", "2023", "2022"), ("Revenue", "148.2", "140.1"),
+            ("Net debt", "384.5", "341.0"), ("Dividend paid", "6.5", "5.9")]
+    for n, row in enumerate(rows):
+        for x, cell in zip((90, 330, 450), row):
+            c.drawString(x, 770 - 18 * n, cell)
+    c.drawString(72, 680, "Net debt rose mainly to finance the new quay wall.")
+    c.showPage()
+    c.save()
+    text = load_pdf(path).text
+    lines = [line.strip() for line in text.splitlines()]
+    assert "| Item | 2023 | 2022" in lines and "| Net debt | 384.5 | 341.0" in lines
+    assert "Net debt rose mainly to finance the new quay wall." in lines
+    from assistant import Assistant
+
+    (tmp_path / "docs").mkdir()
+    path.rename(tmp_path / "docs" / "figures.pdf")
+    qa = Assistant.open(tmp_path / "index")
+    qa.ingest([tmp_path / "docs"])
+    answer = qa.ask("What was the dividend paid in 2022?")
+    assert answer.citations[0].text == "| Dividend paid | 6.5 | 5.9"
