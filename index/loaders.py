@@ -96,6 +96,8 @@ class _TextParser(HTMLParser):
         if self.chrome is not None:  # inside navigation: count its own tag's nesting only
             if tag == self.chrome[0]:
                 self.chrome = (tag, self.chrome[1] + 1)
+            if tag in _BLOCKS and len(self.chrome_text) < 200:
+                self.chrome_text.append("\n")  # lines of its own, for the notice
             return
         if tag == "title":
             self.in_title = True
@@ -151,6 +153,8 @@ class _TextParser(HTMLParser):
 
     def handle_startendtag(self, tag, attrs):
         if self.chrome is not None:
+            if tag in _BLOCKS and len(self.chrome_text) < 200:
+                self.chrome_text.append("\n")
             return
         if tag == "meta":
             self._meta(attrs)

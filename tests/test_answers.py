@@ -372,6 +372,7 @@ def test_a_copyright_notice_answers_only_questions_about_copyright(tmp_path):
     qa = indexed(tmp_path, {"heron.html": page})
     answer = qa.ask("Who holds the copyright of The Heron?")
     assert answer.citations and answer.citations[0].text.startswith("\u00a9 2021 Mara Quill")
+    assert answer.short == "Mara Quill [1]"
     other = qa.ask("What other stories has Mara Quill published?")
     assert not any(c.text.startswith("\u00a9") for c in other.citations)
 
@@ -402,3 +403,17 @@ def test_a_man_page_option_is_cited_without_the_next_one(tmp_path):
     answer = qa.ask("Which option keeps the input files?")
     assert answer.citations[0].text.startswith("-k, --keep")
     assert "--force" not in answer.citations[0].text
+
+
+def test_a_long_pages_copyright_is_found_in_its_footer(tmp_path):
+    """The notice closes a long page whose every chunk names the product: for "Who holds the
+    copyright …?" the first document's notice joins the passages, and its holder answers."""
+    body = "".join(f"<p>Frobtool option {i} frobs the build tree of frobtool projects in "
+                   f"mode {i}, as the frobtool manual explains.</p>" for i in range(150))
+    page = (f"<html><head><title>frobtool 3.2 Documentation</title></head><body>{body}"
+            f"<div class=\"footer\">\u00a9 Copyright 2000-2022 Quillworks, Inc. and "
+            f"Contributors.<br>Created using a generator.</div></body></html>")
+    qa = indexed(tmp_path, {"frobtool.html": page})
+    answer = qa.ask("Who holds the copyright of the frobtool 3.2 documentation?")
+    assert answer.citations[0].text.startswith("\u00a9 Copyright 2000-2022 Quillworks")
+    assert answer.short == "Quillworks, Inc. and Contributors [1]"

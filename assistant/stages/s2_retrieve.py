@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -32,6 +33,8 @@ def weighted(dense: list[tuple[str, float]], keyword: list[tuple[str, float]],
 CANDIDATES = 30  # chunks taken from each search before fusion
 CREDITS_CHARS = 200  # the credits read under their heading
 MAX_CREDITS = 2  # credits chunks added to an author question's hits
+ASKS_COPYRIGHT = re.compile(r"\bcopyright", re.IGNORECASE)
+NOTICE_LINE = re.compile(r"^[ \t]*(?:©|\(c\)\s|copyright\b)", re.IGNORECASE | re.MULTILINE)
 
 
 class Retriever(Protocol):
@@ -78,23 +81,31 @@ class HybridRetriever:
 
     def with_credits(self, query: Query, hits: list[Hit]) -> list[Hit]:
         """"Who wrote it?": the first document's credits (the text under its "AUTHOR",
-        "Authors" or "Maintainers" heading), second among the hits with the first one's score,
-        in place of the last. A man page's credits close a long document whose every chunk
-        shares the question's other words, so neither search finds them."""
-        if query.kind != "author" or not hits or self.view is None:
+        "Authors" or "Maintainers" heading), and "Who holds its copyright?": its first
+        copyright line, second among the hits with the first one's score (raised there if
+        retrieval found it lower), in place of the last.
+        A man page's credits close a long document whose every chunk shares the question's
+        other words, and a page's notice its footer, so neither search finds them."""
+        if not hits or self.view is None:
             return hits
         source = hits[0].chunk.source
-        outline = self.view.outline(source)
-        ids = [cid for start, heading in zip(outline.heading_starts, outline.headings)
-               if AUTHOR_SECTION.match(heading)
-               for cid in self.index.docstore.chunk_ids_at(source, start, start + CREDITS_CHARS)]
-        have = {h.chunk.id for h in hits}
-        found = [Hit(c, hits[0].score) for c in self.index.chunks(list(dict.fromkeys(ids)))
-                 if c.id not in have][:MAX_CREDITS]
-        if not found:
+        if query.kind == "author":
+            outline = self.view.outline(source)
+            starts = [start for start, heading in zip(outline.heading_starts, outline.headings)
+                      if AUTHOR_SECTION.match(heading)]
+        elif ASKS_COPYRIGHT.search(query.question):
+            found = NOTICE_LINE.search(self.index.docstore.text(source))
+            starts = [found.start()] if found else []
+        else:
             return hits
-        keep = max(1, len(hits) - len(found))
-        return [hits[0], *found, *hits[1:keep]]
+        ids = [cid for start in starts
+               for cid in self.index.docstore.chunk_ids_at(source, start, start + CREDITS_CHARS)]
+        ids = [cid for cid in dict.fromkeys(ids) if cid != hits[0].chunk.id][:MAX_CREDITS]
+        if not ids:
+            return hits
+        found = [Hit(c, hits[0].score) for c in self.index.chunks(ids)]
+        rest = [h for h in hits[1:] if h.chunk.id not in ids]  # found again: raised, once
+        return [hits[0], *found, *rest][:len(hits)]
 
 
 def to_passage(hit: Hit, page: int | None = None) -> Passage:

@@ -72,9 +72,13 @@ DEFAULT = re.compile(
 # a name is the author, without "by" before it
 AUTHOR_SECTION = re.compile(r"^\W*(?:authors?|written by|credits|maintainers?)\W*$", re.I)
 
+# who holds a copyright notice: "© Copyright 2000-2022 Kitware, Inc. and Contributors."
+HOLDER = re.compile(r"^\W*(?:(?:©|\(c\)|copyright)\s*)+(?:\d{4}(?:\s*[-–,]\s*\d{4})*,?\s+)?"
+                    r"([^\s.,;:][^\n]{0,80}?)\.?\s*$", re.IGNORECASE)
+
 KINDS: dict[str, re.Pattern] = {
     "quantity": QUANTITY, "date": DATE, "person": NAME, "place": PLACE, "reason": REASON,
-    "author": AUTHOR, "default": DEFAULT,
+    "author": AUTHOR, "default": DEFAULT, "holder": HOLDER,
 }
 
 _RULES: list[tuple[re.Pattern, str]] = [
@@ -97,12 +101,14 @@ _RULES: list[tuple[re.Pattern, str]] = [
 
 
 def kind_in_section(kind: str | None, heading: str, credit: bool,
-                    under_title: bool = False) -> str | None:
+                    under_title: bool = False, notice: bool = False) -> str | None:
     """The kind of span to look for in a sentence under ``heading``: in a credit line (not a
     sentence) under an authors' section or the document's title, a name answers "who wrote
-    it?"."""
+    it?"; in a copyright ``notice``, its holder answers "who holds the copyright?"."""
     if kind == "author" and credit and (under_title or heading and AUTHOR_SECTION.match(heading)):
         return "person"
+    if kind in ("author", "person") and credit and notice:
+        return "holder"  # "Who holds the copyright?": the notice's holder
     return kind
 
 

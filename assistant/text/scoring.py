@@ -8,10 +8,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.text.answer_kinds import find_answer, kind_in_section
+from assistant.text.answer_kinds import HOLDER, find_answer, kind_in_section
 from assistant.text.entities import mentioned, words_of
 from assistant.text.sentence_forms import (
     BYLINE,
+    CREDIT,
     HEADING,
     ITEM,
     NOTE,
@@ -166,7 +167,9 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
                 heading_words[heading] = words_of(heading) if entities else set()
             key = (chunk.source, a, b)
             near = slice(max(0, i - 1), i + 2)
-            span = find_answer(kind_in_section(kind, heading, form == BYLINE, under_title), text,
+            notice = form == CREDIT and bool(HOLDER.match(text))
+            span = find_answer(kind_in_section(kind, heading, form in (BYLINE, CREDIT),
+                                               under_title, notice), text,
                                term_positions(text, focus_terms), avoid)
             # a list item or table row is read with its section's heading ("Opening hours"); a
             # short sentence holding the kind of answer asked, with its heading and the sentence
@@ -185,8 +188,8 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
             score = (weights.dense * float(d) + weights.lexical * lex + weights.phrase * pairs
                      + weights.passage * passage + (weights.kind if span else 0.0)
                      - weights.entity * (1.0 - grounded))
-            if form == BYLINE and span:  # as much as its document is what the question is about
-                score += weights.byline * passage
+            if (form == BYLINE or notice) and span:  # as much as its document is what the
+                score += weights.byline * passage  # question is about
             if form == SENTENCE and len(set(s_terms)) < 3:
                 score -= weights.fragment  # "Yes, it is." rarely answers
             if form == NOTE and not versions:
