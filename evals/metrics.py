@@ -17,9 +17,11 @@ def normalize(text: str) -> str:
 
 
 def contains(text: str, golds: list[str]) -> bool:
-    """Whether ``text`` contains any gold answer, after normalization."""
+    """Whether ``text`` contains any gold answer, after normalization; a gold answer of
+    punctuation alone ("%", "~"), which normalization would empty, as written."""
     norm = normalize(text)
-    return any(normalize(g) and normalize(g) in norm for g in golds)
+    return any((normalize(g) in norm) if normalize(g) else (g.strip() and g.strip() in text)
+               for g in golds)
 
 
 def token_f1(text: str, golds: list[str]) -> float:

@@ -58,13 +58,19 @@ def _lines(text: str, start: int, end: int):
         # A short line (a title, a byline; not one that ends on a comma), one that ends a
         # sentence or one before a list item, heading or table row closes the segment; any
         # other line is a hard wrap.
-        if ((len(line) < 40 and not line.endswith(",")) or line.endswith(SENTENCE_END)
+        if ((len(line) < 40 and not line.endswith(",")) or _ends_sentence(line)
                 or line.startswith("|") or SETEXT_RULE.fullmatch(line)
                 or _UNIT_START.match(text, nl + 1, end) or _next_is_rule(text, nl + 1, end)):
             yield seg_start, nl
             seg_start = nl + 1
         pos = nl + 1
     yield seg_start, end
+
+
+def _ends_sentence(line: str) -> bool:
+    """Whether a line ends a sentence: a closing bracket or quote only after a sentence's own
+    ending ("(see below.)"); "… prior to 3.32.0 (2020-05-22)" wraps on to "or 32766 …"."""
+    return line.rstrip(")]\"”’").endswith(tuple(".!?:;")) if line else False
 
 
 def _indent(line: str) -> int:

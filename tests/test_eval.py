@@ -18,6 +18,9 @@ def test_metrics_follow_squad_normalization():
     assert not contains("hundreds", ["10,000"])
     assert token_f1("the 10,000 troops", ["10,000 troops"]) == 1.0
     assert token_f1("nothing", ["10,000"]) == 0.0
+    # a gold answer of punctuation alone is compared as written (normalization would empty it)
+    assert contains("Sets the escape character (default: \u2018~\u2019).", ["~"])
+    assert not contains("Sets the escape character.", ["~"])
 
 
 def test_native_suite_scores_answers_and_abstentions(sample_qa, tmp_path):
