@@ -417,3 +417,24 @@ def test_a_long_pages_copyright_is_found_in_its_footer(tmp_path):
     answer = qa.ask("Who holds the copyright of the frobtool 3.2 documentation?")
     assert answer.citations[0].text.startswith("\u00a9 Copyright 2000-2022 Quillworks")
     assert answer.short == "Quillworks, Inc. and Contributors [1]"
+
+
+def test_an_options_default_is_found_at_the_end_of_its_entry(tmp_path):
+    """A man page states an option's default last, past what a citation widens over: for
+    "What is the default …?" the entry's sentence holding the default joins the citations."""
+    page = ("SSH_CONFIG(5)          File Formats Manual          SSH_CONFIG(5)\n\nDESCRIPTION\n"
+            "     TunnelDevice\n             Specifies the tun(4) devices to open on the client "
+            "(local_tun)\n             and the server (remote_tun).\n\n             The argument "
+            "must be local_tun[:remote_tun].  The devices may be\n             specified by "
+            "numerical ID or the keyword any, which uses the next\n             available tunnel "
+            "device.  If remote_tun is not specified, the\n             remote end is chosen by "
+            "the server, which picks the first free one\n             it finds on its side of the "
+            "tunnel.  Tunnel devices must exist\n             before the connection is made, and "
+            "the user needs the\n             rights to open them on both ends of the link.  "
+            "Devices\n             are closed again when the last session over the link ends.  "
+            "The default is any:any.\n\n     UpdateHostKeys\n             Specifies "
+            "whether ssh(1) should accept notifications of additional\n             hostkeys.\n")
+    qa = indexed(tmp_path, {"ssh_config.txt": page})
+    answer = qa.ask("What is the default value of TunnelDevice in ssh_config?")
+    assert any(c.text.endswith("The default is any:any.") for c in answer.citations)
+    assert answer.short.startswith("any")

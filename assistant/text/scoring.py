@@ -249,6 +249,31 @@ def widen(s: Scored, kind: str | None, weights: Weights, view: DocumentView,
     return replace(s, end=end, text=text, highlight=highlight)
 
 
+ENTRY_CHARS = 800  # how far after a cited sentence its entry's answer is looked for
+PHRASE_KINDS = ("quantity", "date", "person", "place", "author", "default")
+
+
+def answer_after(s: Scored, kind: str, view: DocumentView) -> Scored | None:
+    """The first sentence after ``s``, within its entry (up to ENTRY_CHARS from its start, not
+    past a heading, credit or the next term of a man page), holding an answer of ``kind``: the
+    entry of an option states its default last ("TunnelDevice / Specifies the tun(4) devices …
+    The default is any:any.")."""
+    end = s.end
+    for next_end in view.sentence_ends_after(s.source, s.end, limit=8):
+        if next_end - s.start > ENTRY_CHARS:
+            break
+        following = view.span(s.source, end, next_end)
+        if starts_a_definition(following) or not answers_content(sentence_form(following)):
+            break
+        text = following.lstrip()
+        found = find_answer(kind, text)
+        if found:
+            return replace(s, start=next_end - len(text), end=next_end, text=text,
+                           highlight=found, form=SENTENCE)
+        end = next_end
+    return None
+
+
 def select(kind: str | None, scored: list[Scored], weights: Weights, view: DocumentView,
            answers: bool = True) -> list[Scored]:
     """The best sentence and those close enough to it, none repeating another; [] when the
@@ -266,4 +291,9 @@ def select(kind: str | None, scored: list[Scored], weights: Weights, view: Docum
             continue
         later = [c.start for c in chosen if c.source == s.source and c.start >= s.end]
         chosen.append(widen(s, kind, weights, view, min(later) if later else None))
+    if kind in PHRASE_KINDS and chosen and chosen[0].highlight is None:
+        found = answer_after(chosen[0], kind, view)
+        if found and not any(c.source == found.source and c.start < found.end
+                             and found.start < c.end for c in chosen):
+            chosen = [chosen[0], found, *chosen[1:]][:weights.max_sentences]
     return chosen
