@@ -15,8 +15,9 @@ from index.docstore import DocStore
 TITLE_CHARS = 300  # a document's title is its first sentence, up to this long
 # a heading line: markdown's, or a line after a blank one without a sentence's ending that
 # stands alone (a blank line, the end or a setext underline after it) or is short; a longer one
-# with text right after it is the first line of a hard-wrapped paragraph
-HEADING_LINE = re.compile(r"^(?:#{1,6}[ \t]+(.+)|(?<=\n\n)(?!\|)(?:([^\n.!?:;]{1,80})"
+# with text right after it is the first line of a hard-wrapped paragraph; a list item or table
+# row is none
+HEADING_LINE = re.compile(r"^(?:#{1,6}[ \t]+(.+)|(?<=\n\n)(?!\||[-*+•▪][ \t])(?:([^\n.!?:;]{1,80})"
                           r"(?=\n[ \t]*\n|\n?\Z|\n[ \t]*(?:={3,}|-{3,})[ \t]*$)|"
                           r"([^\n.!?:;]{1,39})))$", re.MULTILINE)
 # a table row: a line that starts with "|" (the loaders write HTML, .docx and PDF tables so,

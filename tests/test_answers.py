@@ -438,3 +438,18 @@ def test_an_options_default_is_found_at_the_end_of_its_entry(tmp_path):
     answer = qa.ask("What is the default value of TunnelDevice in ssh_config?")
     assert any(c.text.endswith("The default is any:any.") for c in answer.citations)
     assert answer.short.startswith("any")
+
+
+def test_a_list_item_is_never_a_heading(tmp_path):
+    """"- "black" results in invisible links," stands alone between blank lines, as a heading
+    does, but it is a list item: the "Default: …" after it belongs to the setting above."""
+    page = ("<html><body><h1>Writer settings</h1><p>Settings of the writer.</p>"
+            "<h4>link_tint</h4><p>Tint of any links embedded in text.</p>"
+            "<ul><li>\"0\" disables tinting of links,</li><li>\"black\" results in invisible "
+            "links,</li></ul><p>Default: \"teal\".  Option: --link-tint.</p>"
+            "<h4>frame_width</h4><p>Width of the frame in points.</p><p>Default: 3.</p>"
+            "</body></html>")
+    qa = indexed(tmp_path, {"settings.html": page})
+    outline = qa.view.outline("settings.html")
+    text = qa.view.span("settings.html", 0, 10_000)
+    assert outline.heading_of(text.index("Default: \"teal\"")) == "link_tint"
