@@ -133,6 +133,8 @@ def test_question_entities_are_names_and_numbers_not_question_words():
     ("the United States", "the first U.S. case", 1.0),  # a run of names answers to its initials
     ("the United States", "the first US case", 1.0),
     ("the United States", "the first case in Ohio", 0.0),
+    ("RFC", "the format is documented in RFC8878", 1.0),  # a name with its number written on
+    ("RFC", "the format is documented in a standard", 0.0),
 ])
 def test_mentions_match_forms_of_a_name(entity, passage, share):
     entities = question_entities(f"What about {entity}?")

@@ -9,6 +9,7 @@ from index.textproc import stem, stopwords
 
 TOKEN = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*\d|\d")
 DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")  # initials: "U.S.", "U.K."
+NUMBERED = re.compile(r"([a-z]{2,})\d+$")  # "rfc8878": the name "rfc" with its number
 CONTRACTION = re.compile(r"'(?:s|d|ll|re|ve|m|t)$")  # "Canada's", "I'd"
 APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'"})
 # capitalised words that start questions or name nothing
@@ -103,10 +104,13 @@ def one_edit(a: str, b: str) -> bool:
 
 def words_of(text: str) -> set[str]:
     """The folded words of a passage, the parts of its hyphenated ones ("MERS-CoV" is also
-    "mers") and its dotted initials without dots."""
+    "mers"), the letters before a number written on to them ("RFC8878" is also "rfc") and its
+    dotted initials without dots."""
     words = {fold(m.group()) for m in TOKEN.finditer(text)}
     dotted = {m.group().replace(".", "").lower() for m in DOTTED.finditer(text)}  # "U.S." = "us"
-    return words | {part for w in words if "-" in w for part in w.split("-") if part} | dotted
+    numbered = {m.group(1) for w in words if (m := NUMBERED.match(w))}
+    return (words | {part for w in words if "-" in w for part in w.split("-") if part} | dotted
+            | numbered)
 
 
 def mentioned(entities: list[str], words: set[str]) -> float:
