@@ -453,3 +453,15 @@ def test_a_list_item_is_never_a_heading(tmp_path):
     outline = qa.view.outline("settings.html")
     text = qa.view.span("settings.html", 0, 10_000)
     assert outline.heading_of(text.index("Default: \"teal\"")) == "link_tint"
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("When did the troops arrive?", "date"),
+    ("And when was the bridge built?", "date"),
+    ("Which code is returned when an easy handle is added twice?", None),
+    ("What happens when the timeout is reached?", None),
+])
+def test_when_asks_for_a_date_only_as_the_question_word(question, kind):
+    from assistant.text.answer_kinds import answer_kind
+
+    assert answer_kind(question) == kind

@@ -87,7 +87,10 @@ _RULES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"\bhow (?:many|much|long|far|big|large|old|often|high|tall|fast)\b|"
                 r"\b(?:what|which) (?:is the )?(?:[a-z]+ )?(?:number|amount|percentage|proportion|rate|"
                 r"size|cost|price|total|share|fraction|ratio)\b|\bwhat percent", re.I), "quantity"),
-    (re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month|time)\b|\bsince when\b", re.I), "date"),
+    # "When did …?", "… and when was it …?" (not "Which code is returned when a handle …?")
+    (re.compile(r"^\W*when\b|\bwhen (?:did|was|were|is|are|does|do|will|has|have|had|can|could|"
+                r"should|would)\b|\bwhat (?:year|date|day|month|time)\b|\bsince when\b", re.I),
+     "date"),
     (re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:person|people|official|company|organi[sz]ation)\b",
                 re.I), "person"),
     (re.compile(r"\bwhere\b|\bwhich (?:country|city|state|region|place|countries|states)\b", re.I),
