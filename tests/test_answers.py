@@ -460,3 +460,17 @@ def test_a_list_item_is_never_a_heading(tmp_path):
     outline = qa.view.outline("settings.html")
     text = qa.view.span("settings.html", 0, 10_000)
     assert outline.heading_of(text.index("Default: \"teal\"")) == "link_tint"
+
+
+def test_a_descriptions_later_sentence_is_cited_with_its_term(tmp_path):
+    """"Which option shows only the untracked files?": the answer is the term of a definition
+    whose second paragraph says so; the citation starts at the term."""
+    page = ("<html><body><h1>frob-stash</h1><p>Stash your changes away.</p><dl>"
+            "<dt>--include-untracked</dt><dd><p>Also stash the untracked files.</p></dd>"
+            "<dt>--only-untracked</dt><dd><p>This option is only valid for the show command."
+            "</p><p>Show only the untracked files in the stash entry as part of the diff.</p>"
+            "</dd><dt>--index</dt><dd><p>Restore the index as well.</p></dd></dl></body></html>")
+    qa = indexed(tmp_path, {"frob-stash.html": page})
+    answer = qa.ask("Which frob-stash option shows only the untracked files of a stash entry?")
+    first = answer.citations[0].text
+    assert first.startswith("--only-untracked: This option") and first.endswith("of the diff.")

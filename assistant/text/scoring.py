@@ -80,6 +80,47 @@ SHORT_TERMS = 6  # a sentence of fewer terms than this is read with its context 
 INFORMATIVE_IDF = 4.0  # question terms worth this much IDF make lexical evidence count fully
 
 
+# a definition's term before its description, as the loaders write it: "--only-untracked: …",
+# "stash.showStat: …", "shutil.rmtree(path, ignore_errors=False): …" (a name from code: no
+# spaces, or a call's signature)
+DEFINED_TERM = re.compile(r"^[ \t]*([^\s:]{2,60}|[\w.]+\([^()\n]{0,80}\)):[ \t]")
+DEFINITION_CHARS = 300  # a later sentence this far into its description is cited with its term
+DEFINITION_SENTENCES = 3
+
+
+def definitions(text: str, offset: int, sentences) -> dict[int, tuple[int, str]]:
+    """For each sentence (by index) that goes on a definition's description after its first
+    sentence, within DEFINITION_SENTENCES sentences and DEFINITION_CHARS characters (a
+    description's later paragraphs too): where the definition starts (its term) and the term.
+    A man page's term over its description counts too ("--contimeout=SECONDS" on a line of its
+    own); the next term ends a description."""
+    found: dict[int, tuple[int, str]] = {}
+    lead: tuple[int, int, str] | None = None  # (sentence index, start, term)
+    for i, (a, b) in enumerate(sentences):
+        sentence = text[a - offset:b - offset]
+        term = DEFINED_TERM.match(sentence)
+        line_start = text.rfind("\n", 0, a - offset) + 1  # the sentence's line, indented
+        if term and CODE_CHARS.search(term.group(1)):
+            lead = (i, a, term.group(1))
+        elif "\n" in sentence and starts_a_definition("\n" + text[line_start:b - offset]):
+            lead = (i, a, sentence.split("\n", 1)[0].strip())
+        elif lead and i - lead[0] <= DEFINITION_SENTENCES and b - lead[1] <= DEFINITION_CHARS:
+            found[i] = (lead[1], lead[2])
+        else:
+            lead = None
+    return found
+
+
+CODE_CHARS = re.compile(r"[-_.()=/<>\[\]$%]")  # a term from code, not "Note:" or "Example:"
+
+
+def opens_definition(text: str) -> bool:
+    """Whether ``text`` (what follows a sentence) opens the next definition: a term from code
+    before its description ("--index: Restore …"), or a man page's term over it."""
+    term = DEFINED_TERM.match(text.lstrip())
+    return bool(term and CODE_CHARS.search(term.group(1))) or starts_a_definition(text)
+
+
 def document_name(source: str) -> str:
     """A document's file name as words ("docs/zstd-README.md" -> "zstd README md"): a question
     may name the document it asks about ("in the Zstandard README")."""
@@ -150,6 +191,7 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
         sentence_words = [words_of(t) for t in texts] if entities else [set()] * len(texts)
         chunk_words = (set().union(*sentence_words) | words_of(outline.title if outline else "")
                        | words_of(document_name(chunk.source)) if entities else set())
+        defined = definitions(chunk.text, chunk.start, chunk.sentences)
         for i, ((a, b), d) in enumerate(zip(chunk.sentences, dense)):
             text, s_terms = texts[i], sentence_terms[i]
             heading = outline.heading_of(a) if outline else ""
@@ -180,6 +222,8 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
                 d = max(d, dense[i - 1]) if i else d  # and as close to the question as it
             if form == ITEM and outline and text.startswith("|"):  # a row, under its header
                 read_terms |= set(terms(outline.table_header_of(a)))
+            if i in defined:  # a description's later sentence, read and cited with its term
+                read_terms |= set(terms(defined[i][1]))
             cov = coverage(q_terms, read_terms, idf)
             cov_near = coverage(q_terms, set().union(*map(set, sentence_terms[near])), idf)
             grounded = grounding(chunk_words | heading_words[heading])
@@ -197,7 +241,12 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
             if key in best and best[key].score >= score:
                 continue
             grounded_near = grounding(set().union(*sentence_words[near]) | heading_words[heading])
-            best[key] = Scored(chunk.source, a, b, text, score, float(d), lex, span, cov,
+            start, shown, at = a, text, span
+            if i in defined:
+                start = defined[i][0]
+                shown = chunk.text[start - chunk.start:b - chunk.start]
+                at = (span[0] + a - start, span[1] + a - start) if span else None
+            best[key] = Scored(chunk.source, start, b, shown, score, float(d), lex, at, cov,
                                cov_near, grounded, grounded_near, pairs, form)
     return sorted(best.values(), key=lambda s: s.score, reverse=True)
 
@@ -235,8 +284,8 @@ def widen(s: Scored, kind: str | None, weights: Weights, view: DocumentView,
         following = view.span(s.source, end, next_end)
         if not answers_content(sentence_form(following)):
             break
-        if starts_a_definition(following):
-            break  # the next option or error code of a man page is not this one's answer
+        if opens_definition(following):
+            break  # the next option or error code is not this one's answer
         end = next_end
     if end == s.end:
         return s
@@ -263,7 +312,7 @@ def answer_after(s: Scored, kind: str, view: DocumentView) -> Scored | None:
         if next_end - s.start > ENTRY_CHARS:
             break
         following = view.span(s.source, end, next_end)
-        if starts_a_definition(following) or not answers_content(sentence_form(following)):
+        if opens_definition(following) or not answers_content(sentence_form(following)):
             break
         text = following.lstrip()
         found = find_answer(kind, text)
