@@ -93,7 +93,7 @@ def definitions(text: str, offset: int, sentences) -> dict[int, tuple[int, str]]
     sentence, within DEFINITION_SENTENCES sentences and DEFINITION_CHARS characters (a
     description's later paragraphs too): where the definition starts (its term) and the term.
     A man page's term over its description counts too ("--contimeout=SECONDS" on a line of its
-    own); the next term ends a description."""
+    own); the next term, a heading, a byline or a credit ends a description."""
     found: dict[int, tuple[int, str]] = {}
     lead: tuple[int, int, str] | None = None  # (sentence index, start, term)
     for i, (a, b) in enumerate(sentences):
@@ -104,10 +104,12 @@ def definitions(text: str, offset: int, sentences) -> dict[int, tuple[int, str]]
             lead = (i, a, term.group(1))
         elif "\n" in sentence and starts_a_definition("\n" + text[line_start:b - offset]):
             lead = (i, a, sentence.split("\n", 1)[0].strip())
-        elif lead and i - lead[0] <= DEFINITION_SENTENCES and b - lead[1] <= DEFINITION_CHARS:
-            found[i] = (lead[1], lead[2])
+        elif (lead and i - lead[0] <= DEFINITION_SENTENCES and b - lead[1] <= DEFINITION_CHARS
+              and (form := sentence_form(sentence)) in (SENTENCE, ITEM, NOTE)):
+            if form != NOTE:  # a version note annotates the description: not cited from its term
+                found[i] = (lead[1], lead[2])
         else:
-            lead = None
+            lead = None  # a heading, byline or credit ("AUTHOR") ends the description
     return found
 
 
