@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import threading
@@ -39,6 +40,9 @@ class KeywordIndex:
         """
         import bm25s
 
+        # bm25s sets its own logger to DEBUG: "Building index from tokens" reached the eval's
+        # output whenever another library had given the root logger a handler
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         ids, tokens = [], []
         for cid, text in items:
             ids.append(cid)

@@ -110,6 +110,13 @@ def test_incremental_ingest(tmp_path, docs_dir):
     assert qa.ask("How many loaves does the bakery sell?").abstained
 
 
+def test_the_keyword_index_logs_nothing_below_a_warning(tmp_path, docs_dir, caplog):
+    # bm25s sets its logger to DEBUG, so its notes reached the output once a root handler existed
+    caplog.set_level("DEBUG")
+    Assistant.open(tmp_path / "ix").ingest([docs_dir])
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("bm25s")] == []
+
+
 def test_remove_document(tmp_path, docs_dir):
     qa = Assistant.open(tmp_path / "ix")
     qa.ingest([docs_dir])
