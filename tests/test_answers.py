@@ -83,6 +83,7 @@ def test_retrieve_and_llama_index_retriever(sample_qa):
     ("What is the interest rate?", "quantity"),
     ("Which file size limit applies?", "quantity"),
     ("What kind of rate is it?", None),
+    ("What is the numeric value of the error code CURLE_OK?", "quantity"),
     ("What does the share button do?", None),
     # "when" asks for a date only as the question's word
     ("When did the troops arrive?", "date"),

@@ -135,6 +135,10 @@ def test_question_entities_are_names_and_numbers_not_question_words():
     ("the United States", "the first case in Ohio", 0.0),
     ("RFC", "the format is documented in RFC8878", 1.0),  # a name with its number written on
     ("RFC", "the format is documented in a standard", 0.0),
+    # a name from code is itself only: one prefix or one letter apart names another thing
+    ("CURLE_COULDNT_RESOLVE_HOST", "CURLE_OK (0) All fine.", 0.0),
+    ("CURLE_COULDNT_RESOLVE_HOST", "CURLE_COULDNT_RESOLVE_PROXY (5)", 0.0),
+    ("CURLE_COULDNT_RESOLVE_HOST", "CURLE_COULDNT_RESOLVE_HOST (6) Could not resolve host.", 1.0),
 ])
 def test_mentions_match_forms_of_a_name(entity, passage, share):
     entities = question_entities(f"What about {entity}?")

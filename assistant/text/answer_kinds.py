@@ -86,7 +86,8 @@ _RULES: list[tuple[re.Pattern, str]] = [
                 r"\bwritten by\b|\bbyline\b", re.I), "author"),
     (re.compile(r"\bhow (?:many|much|long|far|big|large|old|often|high|tall|fast)\b|"
                 r"\b(?:what|which) (?:is the )?(?:[a-z]+ )?(?:number|amount|percentage|proportion|rate|"
-                r"size|cost|price|total|share|fraction|ratio)\b|\bwhat percent", re.I), "quantity"),
+                r"size|cost|price|total|share|fraction|ratio)\b|\bwhat percent|\bnumeric(?:al)? value\b",
+                re.I), "quantity"),
     # "When did …?", "… and when was it …?" (not "Which code is returned when a handle …?")
     (re.compile(r"^\W*when\b|\bwhen (?:did|was|were|is|are|does|do|will|has|have|had|can|could|"
                 r"should|would)\b|\bwhat (?:year|date|day|month|time)\b|\bsince when\b", re.I),

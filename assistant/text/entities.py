@@ -75,6 +75,8 @@ def _related(a: str, b: str) -> bool:
         return True
     if a[:1].isdigit() or b[:1].isdigit():
         return False
+    if "_" in a or "_" in b:  # a name from code: "CURLE_OK" is not "CURLE_COULDNT_RESOLVE_HOST"
+        return False
     if stem(a) == stem(b):
         return True
     shorter = min(len(a), len(b))
