@@ -37,6 +37,9 @@ class Outline:
     title: str
     count_terms: Callable[[], Counter] = field(repr=False)
     tables: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, header row)
+    # per heading, the last heading up to it written at its line's start: a man page's section
+    # ("CURLMcode") over its indented terms ("CURLM_ADDED_ALREADY (7)"); [] when all are
+    sections: list[str] = field(default_factory=list)
 
     @cached_property
     def term_counts(self) -> Counter:
@@ -47,6 +50,14 @@ class Outline:
         """The last heading before ``offset`` ("" when none): the section it stands in."""
         i = bisect.bisect_right(self.heading_starts, offset) - 1
         return self.headings[i] if i >= 0 else ""
+
+    def section_of(self, offset: int) -> str:
+        """The last heading before ``offset`` not indented: the section an indented term's
+        entry stands in ("" when none)."""
+        i = bisect.bisect_right(self.heading_starts, offset) - 1
+        if i < 0:
+            return ""
+        return self.sections[i] if self.sections else self.headings[i]
 
     def heads_a_table(self, offset: int) -> bool:
         """Whether a table's header row starts at ``offset``."""
@@ -95,13 +106,18 @@ class DocumentView:
             self._generation = generation
         if source not in self._outlines:
             text = self._docstore.text(source)
-            found = [(m.start(), (m.group(1) or m.group(2) or m.group(3)).strip())
-                     for m in HEADING_LINE.finditer(text)]
+            found, sections, section = [], [], ""
+            for m in HEADING_LINE.finditer(text):
+                line = m.group(1) or m.group(2) or m.group(3)
+                found.append((m.start(), line.strip()))
+                if not line[:1].isspace():
+                    section = line.strip()
+                sections.append(section)
             ends = self._docstore.sentence_ends_after(source, 0, 1)
             title = text[:min(ends[0], TITLE_CHARS)] if ends else ""
             self._outlines[source] = Outline([a for a, _ in found], [h for _, h in found], title,
                                              partial(self._docstore.term_counts, source),
-                                             tables_of(text))
+                                             tables_of(text), sections)
         return self._outlines[source]
 
     def span(self, source: str, start: int, end: int) -> str:

@@ -427,6 +427,35 @@ def test_a_man_page_option_is_cited_without_the_next_one(tmp_path):
 
 
 
+def test_an_indented_term_stands_in_its_man_page_section(tmp_path):
+    """A question may name the section ("Which FROBMcode …?") of an indented term's entry
+    ("FROBM_ADDED_TWICE (12)"): the entry is in that section, and a code that only shares its
+    beginning ("FROBM_OK") is another name."""
+    page = ("libfrob-errors(3)          libfrob errors          libfrob-errors(3)\n\n"
+            "NAME\n       libfrob-errors - error codes in libfrob\n\n"
+            "FROBcode\n       Almost all calls return a FROBcode.\n\n"
+            "       FROB_OK (0)\n              All fine. Proceed as usual.\n\n"
+            "       FROB_BAD_PATH (1)\n              The path given to a frobber did not "
+            "exist.\n\n"
+            "FROBMcode\n       The multi interface returns a FROBMcode.\n\n"
+            "       FROBM_OK (0)\n              Things are fine.\n\n"
+            + "".join(f"       FROBM_{word}_FAILED ({i})\n              The {word.lower()} step "
+                      f"of a multi call failed before it could finish its work.\n\n"
+                      for i, word in enumerate(["OPEN", "READ", "SEEK", "LOCK", "SYNC", "MAP",
+                                                "WAIT", "POLL", "SEND", "BIND"], 1))
+            + "       FROBM_BAD_HANDLE (11)\n              The passed-in handle is not a valid "
+            "multi handle.\n\n"
+            "       FROBM_ADDED_TWICE (12)\n              A frobber already added to a multi "
+            "handle was attempted to get added a second time.\n")
+    qa = indexed(tmp_path, {"libfrob-errors.txt": page})
+    answer = qa.ask("Which FROBMcode is returned when a frobber already added to a multi "
+                    "handle is added a second time?")
+    assert not answer.abstained
+    assert answer.citations[0].text.startswith("FROBM_ADDED_TWICE (12)")
+    assert qa.view.outline("libfrob-errors.txt").section_of(page.index("FROBM_ADDED")) == (
+        "FROBMcode")
+
+
 def test_an_options_default_is_found_at_the_end_of_its_entry(tmp_path):
     """A man page states an option's default last, past what a citation widens over: for
     "What is the default …?" the entry's sentence holding the default joins the citations."""

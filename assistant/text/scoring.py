@@ -173,7 +173,7 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
     outlines = outlines or {}
     allowed = forms_asked(focus or question, kind)
     versions = asks_about_versions(focus or question)
-    heading_words: dict[str, set[str]] = {}
+    heading_words: dict[tuple[str, str], set[str]] = {}
 
     def avoid(span_text: str) -> bool:  # an "answer" made of the question's own words
         return bool(set(terms(span_text)) & focus_terms) and not any(c.isdigit() for c in span_text)
@@ -197,6 +197,7 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
         for i, ((a, b), d) in enumerate(zip(chunk.sentences, dense)):
             text, s_terms = texts[i], sentence_terms[i]
             heading = outline.heading_of(a) if outline else ""
+            section = outline.section_of(a) if outline else ""
             form = sentence_form(text, heading, outline.title if outline else "")
             if form == ITEM and outline and outline.heads_a_table(a):
                 form = HEADING  # a table's header row names its columns: read with each row
@@ -207,8 +208,9 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
                 form = BYLINE  # "2004, Oliver Elphick, Martin Pitt" under the title
             if form not in allowed:
                 continue
-            if heading not in heading_words:
-                heading_words[heading] = words_of(heading) if entities else set()
+            if (heading, section) not in heading_words:  # a term's entry is in its section too
+                heading_words[heading, section] = (words_of(f"{heading} {section}") if entities
+                                                   else set())
             key = (chunk.source, a, b)
             near = slice(max(0, i - 1), i + 2)
             notice = form == CREDIT and bool(HOLDER.match(text))
@@ -228,7 +230,7 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
                 read_terms |= set(terms(defined[i][1]))
             cov = coverage(q_terms, read_terms, idf)
             cov_near = coverage(q_terms, set().union(*map(set, sentence_terms[near])), idf)
-            grounded = grounding(chunk_words | heading_words[heading])
+            grounded = grounding(chunk_words | heading_words[heading, section])
             lex = lexical_coverage(q_terms, read_terms, idf)
             pairs = len(q_pairs & set(zip(s_terms, s_terms[1:]))) / len(q_pairs) if q_pairs else 0
             score = (weights.dense * float(d) + weights.lexical * lex + weights.phrase * pairs
@@ -242,7 +244,8 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
                 score -= weights.note  # "Changed in version 3.8: Now returns dst." annotates
             if key in best and best[key].score >= score:
                 continue
-            grounded_near = grounding(set().union(*sentence_words[near]) | heading_words[heading])
+            grounded_near = grounding(set().union(*sentence_words[near])
+                                      | heading_words[heading, section])
             start, shown, at = a, text, span
             if i in defined:
                 start = defined[i][0]
