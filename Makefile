@@ -68,9 +68,9 @@ COVIDQA_GATES ?= --fail-under passed=0.63 --fail-under first_citation_contains=0
 
 FOLLOWUP_GATES ?= --fail-under passed=0.8 --fail-over false_abstention=0.1
 # the docs suite's test split (66 questions over real documentation; never tuned on), gated at
-# the numbers measured less a margin (measured 62.1 % passed, 78.0 % answer_contains, 2.0 %
-# false abstention; its target, 80 % answer_contains, is open)
-DOCS_GATES ?= --fail-under passed=0.57 --fail-under answer_contains=0.72 \
+# the numbers measured less a margin (measured 66.7 % passed, 80.0 % answer_contains: its
+# target, 2.0 % false abstention)
+DOCS_GATES ?= --fail-under passed=0.61 --fail-under answer_contains=0.74 \
 	--fail-over false_abstention=0.08 --fail-over citation_chars=400
 # the trust suite's test split (150 questions, a quarter unanswerable; never tuned on)
 TRUST_GATES ?= --fail-under passed=0.62 --fail-under first_citation_contains=0.70 \
