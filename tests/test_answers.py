@@ -413,6 +413,28 @@ def test_a_quantity_ends_at_its_noun(sentence, phrase):
     assert (sentence[span[0]:span[1]] if span else None) == phrase
 
 
+@pytest.mark.parametrize("question, sentence, phrase", [
+    ("For how long does the plant have parts?",
+     "The plant, 90 kilometres inland, holds about six days of parts.", "about six days"),
+    ("How far is the plant from the port?",
+     "The plant has held six days of parts since it opened 90 kilometres inland.", "90 kilometres"),
+    ("How hot did it get?", "Some 300 firefighters worked in 41 degrees Celsius.", "41 degrees"),
+    ("How far ahead must cakes be ordered?", "Cakes need at least five days' notice; they serve 12.",
+     "at least five days"),
+    ("How deep is the lake?", "The lake is fed by three mountain streams.", None),
+    ("How long is the bridge?", "The bridge, 410 metres long, opened in 1931.", "410 metres"),
+])
+def test_a_quantity_has_the_unit_the_question_asks_for(question, sentence, phrase):
+    """"For how long …?" wants a time, "How far …?" a length, "How hot …?" degrees: another
+    quantity in the sentence is not the answer ("How long is …?" names no unit)."""
+    from assistant.text.answer_kinds import answer_kind, find_answer, quantity_unit
+
+    assert answer_kind(question) == "quantity"
+    span = find_answer("quantity", sentence, unit=quantity_unit(question))
+    found = sentence[span[0]:span[1]] if span else None
+    assert (found and found.startswith(phrase)) if phrase else found is None
+
+
 def test_a_man_page_option_is_cited_without_the_next_one(tmp_path):
     """A citation widens over the sentences after it, but not into the next option of a man
     page: "-k, --keep" and its description are the answer, "-f, --force" another one's."""

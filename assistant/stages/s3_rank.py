@@ -69,7 +69,7 @@ class EvidenceRanker:
             ranked = favour(ranked, set(query.prefer), w.prefer)
         confidence = self.model.confidence(self.features(query, basis))
         answers = self.model.answers(confidence) or by_the_byline(query, basis, hits)
-        chosen = select(query.kind, ranked, w, self.view, answers)
+        chosen = select(query.kind, ranked, w, self.view, answers, query.question)
         return Evidence(ranked, basis, chosen, confidence)
 
     def features(self, query: Query, basis: list[Scored]) -> dict[str, float]:

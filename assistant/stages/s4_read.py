@@ -62,7 +62,7 @@ def cite(query: Query, first: Scored, evidence: Evidence, weights: Weights, view
     top = evidence.ranked[0].score if evidence.ranked else first.score
     lead = replace(first, score=max(first.score, top))
     rest = [s for s in evidence.ranked if s.text != first.text]
-    return select(query.kind, [lead, *rest], weights, view, answers)
+    return select(query.kind, [lead, *rest], weights, view, answers, query.question)
 
 
 def passage(view, s: Scored) -> str:

@@ -84,9 +84,11 @@ KINDS: dict[str, re.Pattern] = {
 _RULES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"\bwho (?:wrote|writes|authored|penned|reported)\b|\bauthor(?:s|ed)?\b|"
                 r"\bwritten by\b|\bbyline\b", re.I), "author"),
-    (re.compile(r"\bhow (?:many|much|long|far|big|large|old|often|high|tall|fast)\b|"
+    (re.compile(r"\bhow (?:many|much|long|far|big|large|old|often|high|tall|fast|deep|wide|"
+                r"heavy|hot|cold|warm)\b|"
                 r"\b(?:what|which) (?:is the )?(?:[a-z]+ )?(?:number|amount|percentage|proportion|rate|"
-                r"size|cost|price|total|share|fraction|ratio)\b|\bwhat percent|\bnumeric(?:al)? value\b",
+                r"size|cost|price|total|share|fraction|ratio|temperature|distance|depth|width|"
+                r"height|weight|duration)\b|\bwhat percent|\bnumeric(?:al)? value\b",
                 re.I), "quantity"),
     # "When did …?", "… and when was it …?" (not "Which code is returned when a handle …?")
     (re.compile(r"^\W*when\b|\bwhen (?:did|was|were|is|are|does|do|will|has|have|had|can|could|"
@@ -102,6 +104,32 @@ _RULES: list[tuple[re.Pattern, str]] = [
     (re.compile(r"\b(?:what|which)\b.*\bthe default\b|\bdefaults? to\b|\bdefault value\b",
                 re.I), "default"),
 ]
+
+
+# the unit a quantity must have when the question says which measure it asks for: "For how
+# long …?" wants a time, "How far …?" a length ("How long is …?" may be either: none is asked)
+_TIME = r"(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?)"
+_LENGTH = (r"(?:(?:kilo|centi|milli)?met(?:re|er)s?|km|m|cm|mm|miles?|feet|foot|ft|inch(?:es)?|"
+           r"yards?)")
+UNITS: list[tuple[re.Pattern, re.Pattern]] = [
+    (re.compile(r"\bfor how long\b|\bhow long (?:did|does|do|will|would|can|could|has|have|had|"
+                r"should|must)\b|\bwhat (?:is the )?duration\b|\bhow far (?:ahead|in advance)\b",
+                re.I),
+     re.compile(rf"\b{_TIME}\b", re.I)),
+    (re.compile(r"\bhow (?:far(?! (?:ahead|in advance|back)\b)|deep|wide|tall)\b|"
+                r"\bwhat (?:is the )?(?:distance|depth|width|height)\b", re.I),
+     re.compile(rf"\b{_LENGTH}\b", re.I)),
+    (re.compile(r"\bhow (?:hot|cold|warm)\b|\btemperature\b", re.I),
+     re.compile(r"\bdegrees?\b|°", re.I)),
+    (re.compile(r"\bhow heavy\b|\bwhat (?:is the )?weight\b", re.I),
+     re.compile(r"\b(?:(?:kilo)?grams?|kg|g|tonnes?|tons?|pounds?|lbs?|ounces?|oz)\b", re.I)),
+]
+
+
+def quantity_unit(question: str) -> re.Pattern | None:
+    """The unit a quantity answering ``question`` must name, when the question says ("How hot
+    …?": degrees), else None."""
+    return next((unit for cue, unit in UNITS if cue.search(question)), None)
 
 
 def kind_in_section(kind: str | None, heading: str, credit: bool,
@@ -137,10 +165,12 @@ def _numbers_an_item(sentence: str, start: int) -> bool:
 
 
 def find_answer(kind: str | None, sentence: str, anchors: list[int] | None = None,
-                avoid: Callable[[str], bool] | None = None) -> tuple[int, int] | None:
+                avoid: Callable[[str], bool] | None = None,
+                unit: re.Pattern | None = None) -> tuple[int, int] | None:
     """The span of ``sentence`` that is an answer of ``kind``, or None. Spans ``avoid`` rejects
-    (e.g. words the question itself uses) are skipped; among the rest the one nearest to an
-    anchor (where the question's words occur) wins, else the first."""
+    (e.g. words the question itself uses) are skipped, and a quantity without the ``unit``
+    asked for (quantity_unit); among the rest the one nearest to an anchor (where the
+    question's words occur) wins, else the first."""
     if kind is None:
         return None
     spans = []
@@ -149,7 +179,8 @@ def find_answer(kind: str | None, sentence: str, anchors: list[int] | None = Non
         if avoid is not None and avoid(match.group(group)):
             continue
         if kind == "quantity" and (ATTRIBUTION.search(sentence, 0, match.start())
-                                   or _numbers_an_item(sentence, match.start())):
+                                   or _numbers_an_item(sentence, match.start())
+                                   or unit is not None and not unit.search(match.group(group))):
             continue
         spans.append((match.start(group), match.end(group)))
     if not spans:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.text.answer_kinds import HOLDER, find_answer, kind_in_section
+from assistant.text.answer_kinds import HOLDER, find_answer, kind_in_section, quantity_unit
 from assistant.text.entities import mentioned, words_of
 from assistant.text.sentence_forms import (
     BYLINE,
@@ -173,6 +173,7 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
     outlines = outlines or {}
     allowed = forms_asked(focus or question, kind)
     versions = asks_about_versions(focus or question)
+    unit = quantity_unit(focus or question) if kind == "quantity" else None
     heading_words: dict[tuple[str, str], set[str]] = {}
 
     def avoid(span_text: str) -> bool:  # an "answer" made of the question's own words
@@ -216,7 +217,7 @@ def score_sentences(question: str, query_vector: np.ndarray, hits: list[Hit],
             notice = form == CREDIT and bool(HOLDER.match(text))
             span = find_answer(kind_in_section(kind, heading, form in (BYLINE, CREDIT),
                                                under_title, notice), text,
-                               term_positions(text, focus_terms), avoid)
+                               term_positions(text, focus_terms), avoid, unit)
             # a list item or table row is read with its section's heading ("Opening hours"); a
             # short sentence holding the kind of answer asked, with its heading and the sentence
             # before ("stash.showStat: If this is set … ." / "Defaults to true.")
@@ -272,7 +273,7 @@ def favour(scored: list[Scored], sources: set[str], boost: float) -> list[Scored
 
 
 def widen(s: Scored, kind: str | None, weights: Weights, view: DocumentView,
-          stop: int | None = None) -> Scored:
+          stop: int | None = None, unit: re.Pattern | None = None) -> Scored:
     """Cite the sentences after the best one too (up to ``widen_to`` characters, at least one
     when the sentence is short), unless the question names a kind of answer this sentence
     holds or it is a list item: answers often follow the sentence that restates the question.
@@ -297,7 +298,7 @@ def widen(s: Scored, kind: str | None, weights: Weights, view: DocumentView,
     text = view.span(s.source, s.start, end)
     highlight = s.highlight
     if kind and highlight is None:  # the answer may be in a sentence the citation took in
-        found = find_answer(kind, text[len(s.text):])
+        found = find_answer(kind, text[len(s.text):], unit=unit)
         if found:
             highlight = (found[0] + len(s.text), found[1] + len(s.text))
     return replace(s, end=end, text=text, highlight=highlight)
@@ -307,7 +308,8 @@ ENTRY_CHARS = 800  # how far after a cited sentence its entry's answer is looked
 PHRASE_KINDS = ("quantity", "date", "person", "place", "author", "default")
 
 
-def answer_after(s: Scored, kind: str, view: DocumentView) -> Scored | None:
+def answer_after(s: Scored, kind: str, view: DocumentView,
+                 unit: re.Pattern | None = None) -> Scored | None:
     """The first sentence after ``s``, within its entry (up to ENTRY_CHARS from its start, not
     past a heading, credit or the next term of a man page), holding an answer of ``kind``: the
     entry of an option states its default last ("TunnelDevice / Specifies the tun(4) devices …
@@ -320,7 +322,7 @@ def answer_after(s: Scored, kind: str, view: DocumentView) -> Scored | None:
         if opens_definition(following) or not answers_content(sentence_form(following)):
             break
         text = following.lstrip()
-        found = find_answer(kind, text)
+        found = find_answer(kind, text, unit=unit)
         if found:
             return replace(s, start=next_end - len(text), end=next_end, text=text,
                            highlight=found, form=SENTENCE)
@@ -329,11 +331,13 @@ def answer_after(s: Scored, kind: str, view: DocumentView) -> Scored | None:
 
 
 def select(kind: str | None, scored: list[Scored], weights: Weights, view: DocumentView,
-           answers: bool = True) -> list[Scored]:
+           answers: bool = True, question: str = "") -> list[Scored]:
     """The best sentence and those close enough to it, none repeating another; [] when the
-    documents do not ``answers`` the question (assistant/models/abstention.py decides)."""
+    documents do not ``answers`` the question (assistant/models/abstention.py decides). An
+    answer phrase found in what a citation takes in has the unit the ``question`` asks for."""
     if not scored or not answers:
         return []
+    unit = quantity_unit(question) if kind == "quantity" else None
     best = scored[0].score
     chosen: list[Scored] = []
     for s in scored:
@@ -344,9 +348,9 @@ def select(kind: str | None, scored: list[Scored], weights: Weights, view: Docum
         if any(s.text == c.text for c in chosen):  # the same words twice in the documents
             continue
         later = [c.start for c in chosen if c.source == s.source and c.start >= s.end]
-        chosen.append(widen(s, kind, weights, view, min(later) if later else None))
+        chosen.append(widen(s, kind, weights, view, min(later) if later else None, unit))
     if kind in PHRASE_KINDS and chosen and chosen[0].highlight is None:
-        found = answer_after(chosen[0], kind, view)
+        found = answer_after(chosen[0], kind, view, unit)
         if found and not any(c.source == found.source and c.start < found.end
                              and found.start < c.end for c in chosen):
             chosen = [chosen[0], found, *chosen[1:]][:weights.max_sentences]
