@@ -118,7 +118,7 @@ fit-abstention: setup
 clean:
 	rm -rf $(VENV) $(INDEX) .pytest_cache
 
-# `make fit-reader`: retrain the reading model (assistant/models/reader.safetensors, reader.json and
+# `make fit-reader`: retrain the reading model (assistant/models/reader.onnx, reader.json and
 # READER_CARD.md) from the SQuAD tune articles, half the trust dev questions and a third of the
 # COVID-QA papers (see assistant/models/fit_reader.py; about 45 minutes on 2 CPU cores).
 fit-reader: setup

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -21,7 +23,7 @@ from assistant.models.reader import (
 )
 from assistant.stages.s4_read import ModelReader, NoReader, candidates, make_reader, passage
 from index.errors import ModelError
-from tests.conftest import SAMPLE_DIR
+from tests.conftest import ROOT, SAMPLE_DIR
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +71,60 @@ def test_weights_that_do_not_match_their_hash_are_refused_in_one_line(tmp_path):
     assert "\n" not in str(err.value) and "make fit-reader" in str(err.value)
     with pytest.raises(ModelError, match="missing"):
         ReaderModel(tmp_path / "gone.safetensors", CALIBRATION_FILE).logits("q", ["p"])
+
+
+def test_a_graph_that_does_not_load_is_refused_in_one_line(tmp_path):
+    broken = tmp_path / WEIGHTS_FILE.name
+    broken.write_bytes(WEIGHTS_FILE.read_bytes()[:4096])  # a cut copy: its hash not checked
+    with pytest.raises(ModelError, match="do not load") as err:
+        ReaderModel(broken, CALIBRATION_FILE, verify=False).logits("q", ["p"])
+    assert "\n" not in str(err.value) and "make fit-reader" in str(err.value)
+
+
+def test_a_question_longer_than_the_model_reads_is_cut_too():
+    """The passage is cut first; a question that alone fills the model's 128 tokens is cut as
+    well rather than failing (the tokenizer refuses to cut only the passage then)."""
+    model = ReaderModel()
+    long_question = "Which of the rules about lakes and rivers " * 40 + "says how deep it is?"
+    logits = model.logits(long_question, ["The lake is 40 m deep.", "A footpath runs around."])
+    assert logits.shape == (2,) and all(math.isfinite(x) for x in logits)
+
+
+def test_the_export_computes_what_the_trained_model_computes(tmp_path):
+    """fit_reader's export: the torch model (here the untrained head) as an fp16-stored graph
+    whose logits, on padded batches, are the torch model's own to 1e-4."""
+    import torch
+
+    from assistant.models.fit_reader import export
+    from assistant.models.reader import load_base
+
+    tokenizer, model = load_base()
+    graph = tmp_path / WEIGHTS_FILE.name
+    export(model, graph)
+    question = "How deep is Lake Hemmel?"
+    passages = ["Lake Hemmel is 42 metres deep.", "It lies in a valley. " * 30]
+    with torch.inference_mode():
+        expected = model(**tokenizer([question] * 2, passages, truncation="only_second",
+                                     max_length=128, padding=True, return_tensors="pt")
+                         ).logits[:, 0].numpy()
+    got = ReaderModel(graph, verify=False).logits(question, passages)
+    assert abs(got - expected).max() < 1e-4, (got, expected)
+    stored = sum(p.numel() for name, p in model.named_parameters()
+                 if "word_embeddings" not in name)
+    assert graph.stat().st_size < 2.2 * stored  # 2 bytes a weight (fp32 would be 4)
+
+
+def test_reading_imports_no_torch():
+    """The reader runs on ONNX Runtime: a process that answers with it never loads torch (the
+    import alone costs seconds on a cold start)."""
+    code = ("import sys; from assistant.models.reader import ReaderModel; "
+            "print(ReaderModel().logits('How deep?', ['It is 40 m deep.'])[0]); "
+            "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    logit, torch_loaded = done.stdout.split()
+    assert math.isfinite(float(logit)) and torch_loaded == "False"
 
 
 def test_an_unknown_reader_is_a_clear_error(sample):

