@@ -409,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
             "calibration_split": numbers}
     (out / CALIBRATION_FILE.name).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     write_card(CARD if out == WEIGHTS_FILE.parent else out / CARD.name, data)
-    print(f"reader trained in {time.time() - started:.0f} s; threshold {threshold:.3f}; "
+    done = "calibrated" if args.weights else "trained and calibrated"
+    print(f"reader {done} in {time.time() - started:.0f} s; threshold {threshold:.3f}; "
           f"written to {weights}")
     for corpus, row in numbers.items():
         print(f"  calibrate {corpus:6} " + "  ".join(
