@@ -106,19 +106,24 @@ def export_onnx(model_path: str, weights_sha256: str, int8: bool = True) -> Path
     return target
 
 
+def inference_session(onnx_file: Path):
+    """An ONNX Runtime session for ``onnx_file`` on the CPU, with this process's CPUs and quiet."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads()
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxEncoder:
     """Mean-pooled, normalized sentence vectors from an ONNX BERT with ONNX Runtime."""
 
     def __init__(self, onnx_file: Path, model_path: str, max_tokens: int):
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads()
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(onnx_file), options,
-                                            providers=["CPUExecutionProvider"])
+        self.session = inference_session(onnx_file)
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(Path(model_path) / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_tokens)

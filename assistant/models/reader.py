@@ -109,11 +109,10 @@ class OnnxReader:
     twice), the rest from ``weights``."""
 
     def __init__(self, weights: Path):
-        import onnxruntime as ort
         from safetensors import safe_open
         from tokenizers import Tokenizer
 
-        from index.backends import threads
+        from index.backends import inference_session
 
         path = bundled_path()
         with safe_open(str(path / "model.safetensors"), framework="np") as f:
@@ -121,13 +120,8 @@ class OnnxReader:
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         self.tokenizer.enable_truncation(max_length=MAX_TOKENS, strategy="only_second")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads()
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
         try:
-            self.session = ort.InferenceSession(str(weights), options,
-                                                providers=["CPUExecutionProvider"])
+            self.session = inference_session(weights)
         except Exception as exc:  # ONNX Runtime raises its own types for a graph it cannot load
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelError(f"the reader's weights at {weights} do not load ({first}); rebuild "
