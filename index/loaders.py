@@ -59,12 +59,15 @@ _BLOCKS = frozenset((
 ))
 _HIDDEN = frozenset(("script", "style", "noscript", "template", "head", "svg", "iframe"))
 # site chrome, not content: navigation, sidebars and footers of documentation sites (Sphinx,
-# docutils, MkDocs …), the pilcrow links beside headings, local tables of contents
+# docutils, MkDocs, Texinfo …), the pilcrow links beside headings and terms, local tables of
+# contents
 _CHROME_TAGS = frozenset(("nav", "footer"))
 _CHROME_ROLES = frozenset(("navigation", "banner", "contentinfo", "search"))
 _CHROME_CLASSES = frozenset(("sphinxsidebar", "related", "headerlink", "footer", "breadcrumb",
                              "breadcrumbs", "navbar", "toc", "skip-link", "wy-nav-side",
-                             "rst-footer-buttons", "md-sidebar", "md-footer", "md-header"))
+                             "rst-footer-buttons", "md-sidebar", "md-footer", "md-header",
+                             # Texinfo's Next/Up panel and the pilcrow beside each index term
+                             "header", "nav-panel", "copiable-anchor", "copiable-link"))
 _NOTICE = re.compile(r"©|\bcopyright\b", re.IGNORECASE)  # a copyright line, kept from chrome
 _CELL_BLOCKS = frozenset(("p", "div", "br", "ul", "ol", "pre", "blockquote", "section"))
 

@@ -74,7 +74,9 @@ def _ends_sentence(line: str) -> bool:
 
 
 def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
+    """The columns a line is indented by, a tab reaching the next multiple of 8 (``man | col
+    -b`` writes an indent of 14 as a tab and 6 spaces)."""
+    return len(line[:len(line) - len(line.lstrip(" \t"))].expandtabs(8))
 
 
 def _is_term(raw: str, line: str, text: str, next_start: int, end: int) -> bool:

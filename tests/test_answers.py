@@ -243,6 +243,9 @@ Whether frob runs gamma checks. Defaults to true.
     ("The default setting for MAX_LINES is 2000.", "2000"),
     ("Valid levels run from 1 to 9, with 6 being the default.", "6"),
     ("Pass 512 (the default) or more.", "512"),
+    ("--threshold=<m.n> [default: 1.0]", "1.0"),
+    ("The cache holds 10,000 entries by default; the default is 10,000 entries.",
+     "10,000 entries"),
     ("This is the default.", None),
 ])
 def test_a_default_value_is_found_where_documentation_states_it(sentence, value):

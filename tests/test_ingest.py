@@ -358,6 +358,28 @@ def test_a_documentation_page_is_read_as_content_with_its_structure(tmp_path):
     assert "| Level | Numeric value" in lines and "| WARNING | 30" in lines
 
 
+def test_a_texinfo_page_loses_its_navigation_panel_and_term_pilcrows(tmp_path):
+    """GNU manuals (Texinfo's HTML) put a "Next: …, Up: …" panel above and below the content
+    and a pilcrow link after each index term: neither is text; the term keeps its
+    description."""
+    from index.loaders import load_html
+
+    page = tmp_path / "types.html"
+    page.write_text("""<html><head><title>Primitive Types</title></head><body>
+<div class="header"><p>Next: <a href="S.html" rel="next">Structures</a>, Up: <a href="T.html"
+rel="up">Types</a> &nbsp; [<a href="Index.html" rel="index">Index</a>]</p></div>
+<h4 class="subsection">2.3.1 Primitive Types</h4>
+<dl><dt id="index-ffi_005ftype_005fpointer"><span><code>ffi_type_pointer</code><a
+href="#index-ffi_005ftype_005fpointer" class="copiable-anchor"> &para;</a></span></dt>
+<dd><p>A generic <code>void *</code> pointer. You should use this for all pointers.</p></dd></dl>
+<div class="nav-panel"><p>Next: <a href="S.html">Structures</a></p></div>
+</body></html>""")
+    text = load_html(page).text
+    for chrome in ("Next:", "Up:", "[Index]", "\u00b6"):
+        assert chrome not in text, chrome
+    assert "ffi_type_pointer: A generic void * pointer." in text
+
+
 def test_a_pdf_loses_its_running_heads_and_feet(tmp_path):
     """"Harbour Trust - Annual Report 2023 - page 3" at the top of every page is not text; the
     pages' own lines, and a line that appears on one page only, stay."""

@@ -33,6 +33,13 @@ def test_hard_wrapped_sentences_read_as_written_in_answers_and_cards(tmp_path):
     assert "in order to copy the file" in card(cited, 1)
     assert as_written("Options:\n- follow links\n- keep metadata") == \
         "Options:\n- follow links\n- keep metadata"
+    # an option starting the next line is not a list item; a tab or a justified line's spaces
+    # are one space; a table row keeps its alignment
+    assert as_written("turned on with the\n--stacks=yes option.") == \
+        "turned on with the --stacks=yes option."
+    assert as_written("If max-procs\t is 0, xargs  will run  as many") == \
+        "If max-procs is 0, xargs will run as many"
+    assert as_written("| Level    | Numeric value") == "| Level    | Numeric value"
 
 
 def test_words_hyphenated_across_lines_are_whole_in_answers_and_search(tmp_path):
@@ -42,7 +49,7 @@ def test_words_hyphenated_across_lines_are_whole_in_answers_and_search(tmp_path)
     from assistant.text.display import as_written
     from index.textproc import terms
 
-    assert as_written("fix the  prob\u2010\n       lem now") == "fix the  problem now"
+    assert as_written("fix the  prob\u2010\n       lem now") == "fix the problem now"
     assert as_written("a well-\n   known name") == "a well-known name"
     assert terms("the prob\u2010\n   lem") == terms("the problem")
     docs = tmp_path / "docs"

@@ -46,6 +46,16 @@ def test_a_man_page_term_goes_on_with_its_description():
     assert pieces[3].startswith("-k, --keep\n") and pieces[3].endswith("input files.")
 
 
+def test_a_man_page_rendered_with_tabs_keeps_its_terms():
+    """``man tar | col -b`` writes a description's indent of 14 columns as a tab and 6 spaces:
+    a tab counts to the next multiple of 8, so the term still goes on with its description."""
+    text = ("OPTIONS\n       -J, --xz\n\t      Filter the archive through xz(1).\n\n"
+            "       --lzip\n\t      Filter the archive through lzip(1).")
+    pieces = [text[a:b] for a, b in split_sentences(text)]
+    assert pieces[1].startswith("-J, --xz\n") and pieces[1].endswith("through xz(1).")
+    assert pieces[2].startswith("--lzip\n")
+
+
 def test_a_setext_underline_ends_its_title():
     """"Title\n=====\n2004, Jane Doe": three lines, not one hard-wrapped sentence."""
     text = ("Multi-Version Frobnication in Practice, an Architecture\n"

@@ -57,14 +57,16 @@ REASON = re.compile(
 AUTHOR = re.compile(r"(?:\b[Bb]y|\b[Aa]uthors?:)\s+([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3})|"
                     r"^([A-Z][\w'’.-]+(?:\s[A-Z][\w'’.-]+){1,2})\s*[|·•]\s*(?:\w+\s)?\d")
 
+_VALUE = r"(?:[^\s.,;:()\[\]]|[.,](?=\d))+"  # a word of a value: "1.0" and "10,000" whole
+
 # a default value as documentation states it: "Default: 10 000.", "Defaults to true.", "The
 # default is 30 seconds", "(default: off)", "6 being the default"; the value is the group
 DEFAULT = re.compile(
     r"\b[Dd]efaults?(?:\s+(?:value|setting))?(?:\s+for\s+[\w.$%-]+)?"
     r"(?:\s+(?:is|was|are|to|of)|\s*[:=])\s+"
-    r"(\"[^\"\n]{1,40}\"|'[^'\n]{1,40}'|[^\s.,;:()\[\]]+(?:[ \t][^\s.,;:()\[\]]+){0,3})|"
+    rf"(\"[^\"\n]{{1,40}}\"|'[^'\n]{{1,40}}'|{_VALUE}(?:[ \t]{_VALUE}){{0,3}})|"
     # "with 6 being the default", "off is the default", "512 (the default)"
-    r"(?<![\w-])(?!(?i:this|that|it|which|what|one|none)\b)([^\s.,;:()\[\]]+)"
+    rf"(?<![\w-])(?!(?i:this|that|it|which|what|one|none)\b)({_VALUE})"
     r"(?:\s+(?:is|being)\s+the\s+default\b|\s+\((?:the\s+)?default\))"
 )
 
