@@ -57,6 +57,8 @@ _BLOCKS = frozenset((
     "header", "footer", "blockquote", "pre", "table", "ul", "ol", "dd", "dt", "dl", "main",
     "nav", "aside", "figure", "figcaption", "hr", "title", "details", "summary", "form",
 ))
+_EMPTY_ROW = re.compile(r"^[ \t]*\|[ \t|]*$", re.MULTILINE)
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 _HIDDEN = frozenset(("script", "style", "noscript", "template", "head", "svg", "iframe"))
 # site chrome, not content: navigation, sidebars and footers of documentation sites (Sphinx,
 # docutils, MkDocs, Texinfo …), the pilcrow links beside headings and terms, local tables of
@@ -83,6 +85,7 @@ class _TextParser(HTMLParser):
         self.chrome: tuple[str, int] | None = None  # the open chrome element and its nesting
         self.cells = 0  # open table cells: blocks inside one keep the row on one line
         self.term = False  # after a </dt>: its description continues the term's line
+        self.heading: int | None = None  # where the open heading's mark is in parts
         self.title: list[str] = []  # the <title>'s text
         self.meta: dict[str, str] = {}  # <meta name=… content=…> (author, date …)
         self.in_title = False
@@ -115,6 +118,10 @@ class _TextParser(HTMLParser):
             self.parts.append(" | ")
         elif self.cells and tag in _CELL_BLOCKS:
             self.parts.append(" ")
+        elif tag in _HEADINGS:  # marked as in markdown: "4. Interpreting the output" is a
+            self.parts.append("\n\n")  # heading, not a numbered item or a sentence
+            self.heading = len(self.parts)
+            self.parts.append("#" * int(tag[1]) + " ")
         elif tag in _BLOCKS:
             if not (self.term and tag in ("dd", "p", "div")):
                 self.parts.append("\n\n")
@@ -144,6 +151,15 @@ class _TextParser(HTMLParser):
             self.cells = max(0, self.cells - 1)
         elif self.cells and tag in _CELL_BLOCKS:
             self.parts.append(" ")
+        elif tag in _HEADINGS and self.heading is not None:
+            words = "".join(self.parts[self.heading + 1:]).split()  # one line, however nested
+            del self.parts[self.heading + 1:]
+            if words:
+                self.parts.append(" ".join(words))
+            else:
+                self.parts[self.heading] = ""  # an empty heading leaves no mark
+            self.heading = None
+            self.parts.append("\n\n")
         elif tag == "dt":  # a definition's term and its description make one line
             while self.parts and not self.parts[-1].strip():
                 self.parts.pop()
@@ -196,6 +212,7 @@ def load_html(path: Path) -> Loaded:
     parser.feed(_decode(path.read_bytes(), path.name))
     parser.close()
     text = re.sub(r"[ \t\xa0]+", " ", "".join(parser.parts))
+    text = _EMPTY_ROW.sub("", text)  # a layout table's empty cells
     body = _clean("\n".join(line.strip() for line in text.split("\n")))
     title = " ".join("".join(parser.title).split())[:300]
     author = parser.meta.get("author") or parser.meta.get("article:author", "")

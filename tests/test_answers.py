@@ -438,6 +438,45 @@ def test_a_quantity_has_the_unit_the_question_asks_for(question, sentence, phras
     assert (found and found.startswith(phrase)) if phrase else found is None
 
 
+def test_a_man_pages_value_rows_are_answers_not_headings(tmp_path):
+    """A man page's two-column list ("126    if the command cannot be run") has no sentence
+    ending, so its rows read as headings and could never be cited; they are rows."""
+    from assistant.text.sentence_forms import HEADING, ITEM, sentence_form
+
+    assert sentence_form("126    if the command cannot be run") == ITEM
+    assert sentence_form("0\t     if it succeeds") == ITEM
+    assert sentence_form("2 Preparing your program") == HEADING
+    page = ("FROB(1)\n\nEXIT STATUS\n       frob exits with the following status:\n\n"
+            "\t      0      if it succeeds\n\n\t      3      if the input file is missing\n\n"
+            "\t      9      if the frob daemon cannot be reached\n")
+    qa = indexed(tmp_path, {"frob.1.txt": page})
+    answer = qa.ask("What exit status does frob return if the daemon cannot be reached?")
+    assert any(c.text.startswith("9 ") for c in answer.citations), answer.citations
+
+
+def test_a_numbered_html_heading_is_a_heading_not_an_answer(tmp_path):
+    """DocBook and Texinfo number their headings ("4. Interpreting Memcheck's output"): read as
+    text, the line looked like a numbered list item and was cited as an answer. A page's
+    headings are marked as markdown marks them, so they head their sections instead."""
+    page = ("<html><body><table><tr><td></td><td></td></tr></table>"
+            "<h1>The Quick Start Guide</h1><h2>3. Running your program under Memcheck</h2>"
+            "<p>Memcheck is the default tool. The --leak-check option turns on the detailed "
+            "memory leak detector.</p><h2>4. Interpreting <em>Memcheck's</em>\noutput</h2>"
+            "<p>Memcheck issues a range of error messages.</p></body></html>")
+    qa = indexed(tmp_path, {"quick-start.html": page})
+    from index.loaders import load_html
+
+    text = load_html(tmp_path / "docs" / "quick-start.html").text
+    assert "## 4. Interpreting Memcheck's output" in text.splitlines()
+    assert "|" not in text  # the layout table's empty cells
+    answer = qa.ask("What does Memcheck's output interpretation cover?")
+    assert all("4. Interpreting" not in c.text for c in answer.citations)
+    leak = qa.ask("Which option turns on the detailed memory leak detector?")
+    assert "--leak-check" in leak.citations[0].text
+    assert qa.view.outline("quick-start.html").heading_of(text.index("Memcheck issues")) == \
+        "4. Interpreting Memcheck's output"
+
+
 def test_a_man_page_option_is_cited_without_the_next_one(tmp_path):
     """A citation widens over the sentences after it, but not into the next option of a man
     page: "-k, --keep" and its description are the answer, "-f, --force" another one's."""

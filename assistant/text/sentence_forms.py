@@ -15,6 +15,9 @@ SENTENCE, ITEM, HEADING, BYLINE, CREDIT, REFERENCE, NOTE = (
 
 HEADING_WORDS = 16  # a line this short without a sentence ending is a title or heading
 _ITEM = re.compile(r"^(?:[-*+•▪–]\s+|\d{1,3}[.)]\s+|\|)")
+# a row of a two-column list as a man page aligns it: a value, a gap, what it means ("126    if
+# the command cannot be run", "0\t if it succeeds")
+_VALUE_ROW = re.compile(r"^[-+]?\d[\w.,]{0,11}(?:\t|[ \t]{2,})\S")
 _LABELLED = re.compile(r"^[A-Z][\w’' /&-]{0,40}:\s+\S")  # "Saturday: 7 am to 2 pm"
 LABELLED_CHARS = 120  # longer, or ending as a sentence: "CONCLUSION: These results …" is prose
 _HEADING = re.compile(r"^#{1,6}\s")
@@ -76,8 +79,8 @@ def sentence_form(text: str, heading: str = "", title: str = "") -> str:
         return REFERENCE
     if _NOTE.match(line):
         return NOTE
-    if _ITEM.match(line) or (_LABELLED.match(line) and len(line) < LABELLED_CHARS
-                                 and not line.endswith(".")):
+    if _ITEM.match(line) or _VALUE_ROW.match(line) or (
+            _LABELLED.match(line) and len(line) < LABELLED_CHARS and not line.endswith(".")):
         return ITEM
     if not line.endswith(SENTENCE_END) and len(line.split()) <= HEADING_WORDS:
         return HEADING
