@@ -59,7 +59,8 @@ class IngestReport:
                     if self.bytes_read >= 2**20 else "")
             speed = f" ({self.embedded / took:,.0f}/s)" if self.embedded >= 100 else ""
             line += (f"; {self.embedded:,} sentence{'' if self.embedded == 1 else 's'} embedded"
-                     f"{speed}, {self.reused:,} reused; {size} in {self.seconds:,.1f} s{rate}")
+                     f"{speed}, {self.reused:,} reused (text already embedded); {size} in "
+                     f"{self.seconds:,.1f} s{rate}")
         return line
 
 
