@@ -426,6 +426,8 @@ def test_a_quantity_ends_at_its_noun(sentence, phrase):
      "at least five days"),
     ("How deep is the lake?", "The lake is fed by three mountain streams.", None),
     ("How long is the bridge?", "The bridge, 410 metres long, opened in 1931.", "410 metres"),
+    ("What is the size in bytes of a long double?", "A signed, 64-bit integer type.", None),
+    ("What is the size in bytes of the header?", "The 64-bit header takes 8 bytes.", "8 bytes"),
 ])
 def test_a_quantity_has_the_unit_the_question_asks_for(question, sentence, phrase):
     """"For how long …?" wants a time, "How far …?" a length, "How hot …?" degrees: another

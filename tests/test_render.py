@@ -40,6 +40,7 @@ def test_hard_wrapped_sentences_read_as_written_in_answers_and_cards(tmp_path):
     assert as_written("If max-procs\t is 0, xargs  will run  as many") == \
         "If max-procs is 0, xargs will run as many"
     assert as_written("| Level    | Numeric value") == "| Level    | Numeric value"
+    assert as_written("status:\n\n\t      0      if it succeeds") == "status:\n\n0 if it succeeds"
 
 
 def test_words_hyphenated_across_lines_are_whole_in_answers_and_search(tmp_path):

@@ -123,6 +123,8 @@ UNITS: list[tuple[re.Pattern, re.Pattern]] = [
      re.compile(rf"\b{_LENGTH}\b", re.I)),
     (re.compile(r"\bhow (?:hot|cold|warm)\b|\btemperature\b", re.I),
      re.compile(r"\bdegrees?\b|°", re.I)),
+    (re.compile(r"\bbytes\b", re.I), re.compile(r"\b(?:bytes?|[KMGTP]i?B|kB)\b")),
+    (re.compile(r"\bbits\b", re.I), re.compile(r"\bbits?\b", re.I)),
     (re.compile(r"\bhow heavy\b|\bwhat (?:is the )?weight\b", re.I),
      re.compile(r"\b(?:(?:kilo)?grams?|kg|g|tonnes?|tons?|pounds?|lbs?|ounces?|oz)\b", re.I)),
 ]
