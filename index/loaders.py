@@ -48,8 +48,27 @@ def _clean(text: str) -> str:
 
 
 def load_text(path: Path) -> Loaded:
-    """Plain text and Markdown, as written."""
+    """Plain text, as written."""
     return Loaded(_decode(path.read_bytes(), path.name))
+
+
+def load_markdown(path: Path) -> Loaded:
+    """Markdown as written, less its HTML comments (``<!-- YAML added: v10.2.0 -->``, table of
+    contents markers): a reader of the rendered page never sees them."""
+    return Loaded(without_comments(_decode(path.read_bytes(), path.name)))
+
+
+def without_comments(text: str) -> str:
+    """``text`` without its ``<!-- … -->`` comments (an unclosed one stays), in linear time."""
+    parts, pos = [], 0
+    while (start := text.find("<!--", pos)) >= 0:
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        parts.append(text[pos:start])
+        pos = end + 3
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 _BLOCKS = frozenset((
@@ -442,8 +461,8 @@ def load_docx(path: Path) -> Loaded:
 
 LOADERS: dict[str, Callable[[Path], Loaded]] = {
     ".txt": load_text,
-    ".md": load_text,
-    ".markdown": load_text,
+    ".md": load_markdown,
+    ".markdown": load_markdown,
     ".rst": load_text,
     "": load_text,  # LICENSE, README, NOTICE, GPL-2: read when the content is text
     ".html": load_html,

@@ -456,6 +456,22 @@ def test_a_man_pages_value_rows_are_answers_not_headings(tmp_path):
     assert any(c.text.startswith("9 ") for c in answer.citations), answer.citations
 
 
+def test_an_api_headings_name_is_cited_with_its_description(tmp_path):
+    """Markdown API references name a method only in its heading ("### `timeout.refresh()`")
+    above a comment and its description: "which method …?" shows the name; the comment is not
+    text."""
+    page = ("# Timers\n\n### `timeout.ref()`\n\n<!-- YAML\nadded: v0.9.1\n-->\n\n"
+            "When called, requests that the event loop not exit so long as the Timeout is "
+            "active.\n\n### `timeout.refresh()`\n\n<!-- YAML\nadded: v10.2.0\n-->\n\n"
+            "* Returns: {Timeout} a reference to `timeout`\n\nSets the timer's start time to "
+            "the current time, and reschedules the timer to call its callback.\n")
+    qa = indexed(tmp_path, {"timers.md": page})
+    answer = qa.ask("Which Timeout method resets the timer's start time to the current time?")
+    assert answer.citations[0].text.startswith("### `timeout.refresh()`")
+    assert answer.text.startswith("`timeout.refresh()`")  # the marks are not shown
+    assert "YAML" not in qa.view.span("timers.md", 0, len(page))
+
+
 def test_a_numbered_html_heading_is_a_heading_not_an_answer(tmp_path):
     """DocBook and Texinfo number their headings ("4. Interpreting Memcheck's output"): read as
     text, the line looked like a numbered list item and was cited as an answer. A page's

@@ -380,6 +380,14 @@ href="#index-ffi_005ftype_005fpointer" class="copiable-anchor"> &para;</a></span
     assert "ffi_type_pointer: A generic void * pointer." in text
 
 
+def test_markdown_comments_are_not_text():
+    from index.loaders import without_comments
+
+    assert without_comments("a <!-- TOC -->b\n<!-- YAML\nadded: v1\n-->\nc") == "a b\n\nc"
+    assert without_comments("kept <!-- never closed") == "kept <!-- never closed"
+    assert without_comments("<!--" * 50_000) == "<!--" * 50_000  # one pass, no closing
+
+
 def test_a_pdf_loses_its_running_heads_and_feet(tmp_path):
     """"Harbour Trust - Annual Report 2023 - page 3" at the top of every page is not text; the
     pages' own lines, and a line that appears on one page only, stay."""

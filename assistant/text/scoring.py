@@ -84,6 +84,8 @@ INFORMATIVE_IDF = 4.0  # question terms worth this much IDF make lexical evidenc
 # "stash.showStat: …", "shutil.rmtree(path, ignore_errors=False): …" (a name from code: no
 # spaces, or a call's signature)
 DEFINED_TERM = re.compile(r"^[ \t]*([^\s:]{2,60}|[\w.]+\([^()\n]{0,80}\)):[ \t]")
+# an API reference's heading that is the name it documents: "### `timeout.refresh()`"
+HEADED_TERM = re.compile(r"^#{1,6}[ \t]+`?([\w.$:-]{2,60}(?:\([^()\n]{0,80}\))?)`?[ \t]*$")
 DEFINITION_CHARS = 300  # a later sentence this far into its description is cited with its term
 DEFINITION_SENTENCES = 3
 
@@ -93,12 +95,13 @@ def definitions(text: str, offset: int, sentences) -> dict[int, tuple[int, str]]
     sentence, within DEFINITION_SENTENCES sentences and DEFINITION_CHARS characters (a
     description's later paragraphs too): where the definition starts (its term) and the term.
     A man page's term over its description counts too ("--contimeout=SECONDS" on a line of its
-    own); the next term, a heading, a byline or a credit ends a description."""
+    own), and so does a heading that is a name from code ("### `timeout.refresh()`"); the next
+    term, another heading, a byline or a credit ends a description."""
     found: dict[int, tuple[int, str]] = {}
     lead: tuple[int, int, str] | None = None  # (sentence index, start, term)
     for i, (a, b) in enumerate(sentences):
         sentence = text[a - offset:b - offset]
-        term = DEFINED_TERM.match(sentence)
+        term = DEFINED_TERM.match(sentence) or HEADED_TERM.match(sentence)
         line_start = text.rfind("\n", 0, a - offset) + 1  # the sentence's line, indented
         if term and CODE_CHARS.search(term.group(1)):
             lead = (i, a, term.group(1))
