@@ -428,6 +428,10 @@ def test_a_quantity_ends_at_its_noun(sentence, phrase):
     ("How long is the bridge?", "The bridge, 410 metres long, opened in 1931.", "410 metres"),
     ("What is the size in bytes of a long double?", "A signed, 64-bit integer type.", None),
     ("What is the size in bytes of the header?", "The 64-bit header takes 8 bytes.", "8 bytes"),
+    ("How many threads does xz use?", "Since xz 5.3.4alpha, the default is 3 threads.",
+     "3 threads"),
+    ("How much memory does the decompressor need at level 9?",
+     "It needs 5 % to 20 % more than that, about 65 MiB.", "about 65 MiB"),
 ])
 def test_a_quantity_has_the_unit_the_question_asks_for(question, sentence, phrase):
     """"For how long …?" wants a time, "How far …?" a length, "How hot …?" degrees: another

@@ -19,11 +19,12 @@ _AFTER = "|".join(rf"(?<=\b{w} )" for w in ("in", "of", "by", "until", "since", 
                                             "early", "late", "mid"))
 
 # A quantity: a number (not a bare year) or a number word, with the unit or noun after it.
+# a number, not part of a version ("5.3.4alpha" holds no quantity "5.3")
 QUANTITY = re.compile(
     rf"(?:(?:about|around|nearly|almost|over|more than|less than|fewer than|up to|at least|some|"
     rf"approximately|roughly)\s+)?"
     rf"(?:[$€£]\s?\d[\d,.]*(?:\s(?:million|billion|trillion))?|"
-    rf"(?<![\w.\-/])(?!{_YEAR}\b)\d[\d,]*(?:\.\d+)?(?:\s?%)?|\b(?:{_NUMBER_WORDS})\b)"
+    rf"(?<![\w.\-/])(?!{_YEAR}\b)\d[\d,]*(?:\.\d+)?(?!\.\d)(?:\s?%)?|\b(?:{_NUMBER_WORDS})\b)"
     rf"(?:\s+of)?(?:\s+(?!(?:the|a|an|to|in|on|at|for|and|or|are|is|was|were|will|be|by|with|"
     rf"from|that|which|who|as|per|than|of|during|after|before|since|until|into|over|under|"
     rf"between|through|about|ago|later|earlier|he|she|it|they|we|you|i|his|her|its|their|"
@@ -123,7 +124,8 @@ UNITS: list[tuple[re.Pattern, re.Pattern]] = [
      re.compile(rf"\b{_LENGTH}\b", re.I)),
     (re.compile(r"\bhow (?:hot|cold|warm)\b|\btemperature\b", re.I),
      re.compile(r"\bdegrees?\b|°", re.I)),
-    (re.compile(r"\bbytes\b", re.I), re.compile(r"\b(?:bytes?|[KMGTP]i?B|kB)\b")),
+    (re.compile(r"\bbytes\b|\bhow much (?:memory|ram|disk|space|storage)\b", re.I),
+     re.compile(r"\b(?:bytes?|[KMGTP]i?B|kB)\b")),
     (re.compile(r"\bbits\b", re.I), re.compile(r"\bbits?\b", re.I)),
     (re.compile(r"\bhow heavy\b|\bwhat (?:is the )?weight\b", re.I),
      re.compile(r"\b(?:(?:kilo)?grams?|kg|g|tonnes?|tons?|pounds?|lbs?|ounces?|oz)\b", re.I)),
