@@ -77,6 +77,7 @@ _BLOCKS = frozenset((
     "nav", "aside", "figure", "figcaption", "hr", "title", "details", "summary", "form",
 ))
 _EMPTY_ROW = re.compile(r"^[ \t]*\|[ \t|]*$", re.MULTILINE)
+HEADING_CHARS = 300  # a longer "heading" is a page whose heading tag was never closed
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 _HIDDEN = frozenset(("script", "style", "noscript", "template", "head", "svg", "iframe"))
 # site chrome, not content: navigation, sidebars and footers of documentation sites (Sphinx,
@@ -172,11 +173,13 @@ class _TextParser(HTMLParser):
             self.parts.append(" ")
         elif tag in _HEADINGS and self.heading is not None:
             words = "".join(self.parts[self.heading + 1:]).split()  # one line, however nested
-            del self.parts[self.heading + 1:]
-            if words:
-                self.parts.append(" ".join(words))
-            else:
+            if not words:
                 self.parts[self.heading] = ""  # an empty heading leaves no mark
+            elif sum(map(len, words)) > HEADING_CHARS:
+                self.parts[self.heading] = ""  # an unclosed tag's whole page: left as text
+            else:
+                del self.parts[self.heading + 1:]
+                self.parts.append(" ".join(words))
             self.heading = None
             self.parts.append("\n\n")
         elif tag == "dt":  # a definition's term and its description make one line

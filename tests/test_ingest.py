@@ -380,6 +380,17 @@ href="#index-ffi_005ftype_005fpointer" class="copiable-anchor"> &para;</a></span
     assert "ffi_type_pointer: A generic void * pointer." in text
 
 
+def test_a_heading_left_open_over_the_page_does_not_make_it_one_line(tmp_path):
+    """Headings become one marked line ("## 4. Interpreting …"), but a heading tag closed only
+    after the page's body marks nothing and keeps the body's paragraphs."""
+    from index.loaders import load_html
+
+    page = tmp_path / "open.html"
+    page.write_text("<h1>Title<p>" + "A body sentence. " * 30 + "</p><p>Second paragraph.</p></h1>")
+    lines = load_html(page).text.splitlines()
+    assert "Second paragraph." in lines and not any(line.startswith("#") for line in lines)
+
+
 def test_markdown_comments_are_not_text():
     from index.loaders import without_comments
 

@@ -16,11 +16,11 @@ from index.textproc import HYPHENATED
 # ("--stacks=yes" and "-g" continue a line: only a mark followed by a space starts an item)
 _WRAPPED = re.compile(r"(?<=[^\s.!?:;|])[ \t]*\n[ \t]*(?=(?![-*•+][ \t])[^\s|#>])")
 
-# inside a line, a tab or the spaces a justified man page pads words with ("signal  to
-# increase"); not in a table row, whose cells may be aligned
 _HEADING_MARK = re.compile(r"(?<=\n)#{1,6}[ \t]+|\A#{1,6}[ \t]+")  # markdown's, not words
 _BLANK_LINES = re.compile(r"\n{3,}")  # where a comment or an empty line was
 _INDENT = re.compile(r"(?<=\n)[ \t]+")  # a line's indent (text cut at a highlight keeps its edges)
+# inside a line, a tab or the spaces a justified man page pads words with ("signal  to
+# increase"); not in a table row, whose cells may be aligned
 _SPACED = re.compile(r"(?<=\S)(?:[ \t]{2,}|\t)(?=\S)")
 
 
