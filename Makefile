@@ -105,14 +105,14 @@ eval: setup local-llm
 		--sample 40 --out $(EVAL_OUT)/trust-test-judge.json $(JUDGE_GATES)
 
 # `make fit-abstention`: refit the "not in the documents" model (assistant/models/abstention.json) on
-# the suites' documents (see assistant/models/fit_abstention.py); the split-by-split numbers land in $(EVAL_OUT).
+# the suites' documents (see assistant/models/fitting/abstention.py); the split-by-split numbers land in $(EVAL_OUT).
 fit-abstention: setup
 	mkdir -p $(EVAL_OUT)
 	$(PY) -m assistant eval evals/suites/covidqa/covidqa.squad.json --index $(INDEX)-covidqa \
 		--limit 1 --quiet >/dev/null
 	$(PY) -m assistant ingest evals/suites/trust/docs --index $(INDEX)-trust
 	$(PY) -m assistant ingest examples/docs --index $(INDEX)-sample
-	$(PY) -m assistant.models.fit_abstention --covid-index $(INDEX)-covidqa --trust-index $(INDEX)-trust \
+	$(PY) -m assistant.models.fitting.abstention --covid-index $(INDEX)-covidqa --trust-index $(INDEX)-trust \
 		--sample-index $(INDEX)-sample --report $(EVAL_OUT)/abstention.json
 
 clean:
@@ -120,14 +120,14 @@ clean:
 
 # `make fit-reader`: retrain the reading model (assistant/models/reader.onnx, reader.json and
 # READER_CARD.md) from the SQuAD tune articles, half the trust dev questions and a third of the
-# COVID-QA papers (see assistant/models/fit_reader.py; about 45 minutes on 2 CPU cores).
+# COVID-QA papers (see assistant/models/fitting/reader.py; about 45 minutes on 2 CPU cores).
 fit-reader: setup
 	$(PY) -m assistant eval evals/suites/squad2/tune.json --index $(INDEX)-squad2 --limit 1 \
 		--reader none --quiet >/dev/null
 	$(PY) -m assistant eval evals/suites/covidqa/covidqa.squad.json --index $(INDEX)-covidqa \
 		--limit 1 --reader none --quiet >/dev/null
 	$(PY) -m assistant ingest evals/suites/trust/docs --index $(INDEX)-trust
-	PYTHONHASHSEED=0 $(PY) -m assistant.models.fit_reader --squad-index $(INDEX)-squad2 \
+	PYTHONHASHSEED=0 $(PY) -m assistant.models.fitting.reader --squad-index $(INDEX)-squad2 \
 		--trust-index $(INDEX)-trust --covid-index $(INDEX)-covidqa
 
 # `make fit-judge`: refit the judge reader's decision (assistant/models/judge.json: the MiniLM
@@ -137,5 +137,5 @@ fit-judge: setup local-llm
 	$(PY) -m assistant eval evals/suites/squad2/tune.json --index $(INDEX)-squad2 --limit 1 \
 		--reader none --quiet >/dev/null
 	$(PY) -m assistant ingest evals/suites/trust/docs --index $(INDEX)-trust
-	PYTHONHASHSEED=0 $(PY) -m assistant.models.fit_judge --squad-index $(INDEX)-squad2 \
+	PYTHONHASHSEED=0 $(PY) -m assistant.models.fitting.judge --squad-index $(INDEX)-squad2 \
 		--trust-index $(INDEX)-trust

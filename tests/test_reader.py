@@ -91,11 +91,11 @@ def test_a_question_longer_than_the_model_reads_is_cut_too():
 
 
 def test_the_export_computes_what_the_trained_model_computes(tmp_path):
-    """fit_reader's export: the torch model (here the untrained head) as an fp16-stored graph
+    """fitting.reader's export: the torch model (here the untrained head) as an fp16-stored graph
     whose logits, on padded batches, are the torch model's own to 1e-4."""
     import torch
 
-    from assistant.models.fit_reader import export
+    from assistant.models.fitting.reader import export
     from assistant.models.reader import load_base
 
     tokenizer, model = load_base()

@@ -259,7 +259,7 @@ def test_confidence_is_in_every_answer_and_low_when_abstaining(sample_qa):
 
 
 def test_threshold_is_chosen_for_the_stated_false_abstention_rate():
-    from assistant.models.fit_abstention import choose_threshold, rates
+    from assistant.models.fitting.abstention import choose_threshold, rates
 
     rng = np.random.default_rng(3)
     covid, trust = rng.uniform(0, 1, 400), rng.uniform(0.2, 1, 100)
@@ -272,7 +272,7 @@ def test_threshold_is_chosen_for_the_stated_false_abstention_rate():
 
 
 def test_fit_part_stores_what_the_runtime_reads():
-    from assistant.models.fit_abstention import Example, fit_part
+    from assistant.models.fitting.abstention import Example, fit_part
 
     rng = np.random.default_rng(5)
     examples = [Example("q", True, "trust", "fit", "written",

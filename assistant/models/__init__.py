@@ -1,3 +1,3 @@
-"""Fitted models of the answer path, each beside the code that fits it: the "not in the documents"
-decision (``abstention`` with its coefficients in ``abstention.json``, refitted by
-``fit_abstention``, ``make fit-abstention``)."""
+"""Fitted models of the answer path: the "not in the documents" decision (``abstention``, its
+coefficients in ``abstention.json``), the reading model (``reader``) and the judge (``judge``);
+``fitting/`` holds the code that fits each (``make fit-abstention``, ``fit-reader``, ``fit-judge``)."""

@@ -1,5 +1,5 @@
 """Whether the documents answer a question: a small logistic model over features of the best
-candidate sentences, fitted by ``python -m assistant.models.fit_abstention`` and stored as plain
+candidate sentences, fitted by ``python -m assistant.models.fitting.abstention`` and stored as plain
 coefficients in abstention.json beside this module (no pickle), with the threshold chosen there for a
 stated share of answerable questions refused."""
 

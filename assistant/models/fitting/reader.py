@@ -1,6 +1,6 @@
 """Train the reading model (assistant/models/reader.py), calibrate it and write its card.
 
-``python -m assistant.models.fit_reader --squad-index DIR --trust-index DIR [--covid-index DIR]``
+``python -m assistant.models.fitting.reader --squad-index DIR --trust-index DIR [--covid-index DIR]``
 (``make fit-reader`` runs it with the indexes it builds).
 
 The examples are the answer path's own candidates: each question goes through stages 1-3 and
@@ -55,7 +55,7 @@ SQUAD_TUNE = SUITES / "squad2" / "tune.json"
 CALIBRATE_ARTICLE = "Imperialism"
 TRUST_DEV = SUITES / "trust" / "dev.jsonl"
 COVID = SUITES / "covidqa" / "covidqa.squad.json"
-CARD = Path(__file__).with_name("READER_CARD.md")
+CARD = Path(__file__).parent.parent / "READER_CARD.md"
 
 
 def norm(text: str) -> str:
@@ -334,12 +334,12 @@ Never read in training or calibration: the SQuAD hold-out articles
 sample. Their numbers are in the README (Reader).
 
 **Rebuild.** `make fit-reader` (indexes the suites, then
-`python -m assistant.models.fit_reader`); the same machine and seed give the same weights.
+`python -m assistant.models.fitting.reader`); the same machine and seed give the same weights.
 """, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.models.fit_reader",
+    parser = argparse.ArgumentParser(prog="python -m assistant.models.fitting.reader",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--squad-index", required=True,

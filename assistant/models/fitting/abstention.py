@@ -1,6 +1,6 @@
 """Fit the "not in the documents" decision (assistant/models/abstention.py) and report it.
 
-``python -m assistant.models.fit_abstention --covid-index DIR --trust-index DIR``
+``python -m assistant.models.fitting.abstention --covid-index DIR --trust-index DIR``
 
 Training data is made from the suites' own documents, at scale:
 
@@ -272,7 +272,7 @@ def texts_of(qa) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
 
-    parser = argparse.ArgumentParser(prog="python -m assistant.models.fit_abstention",
+    parser = argparse.ArgumentParser(prog="python -m assistant.models.fitting.abstention",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--covid-index", required=True, help="an index of the COVID-QA papers")
@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         systems["sample"] = Assistant.open(args.sample_index)
     for name, qa in systems.items():
         if not qa.exists:
-            print(f"python -m assistant.models.fit_abstention: no index at {qa.folder} ({name})",
+            print(f"python -m assistant.models.fitting.abstention: no index at {qa.folder} ({name})",
                   file=sys.stderr)
             return 2
     examples = build_examples(texts_of(systems["covid"]), texts_of(systems["trust"]))
