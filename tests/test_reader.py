@@ -277,28 +277,3 @@ def test_the_reader_leads_the_citations_and_the_ranking_fills_them(sample):
     for sentence in ranked.chosen:  # what the ranking alone cites is still cited
         assert sentence.text in cited
     assert len(read.chosen) > 1
-
-
-def test_near_misses_change_the_question_so_its_sentence_no_longer_answers():
-    """fitting.near_misses: a name or number swapped for another of the corpus's questions
-    that the answering passage does not hold, or a word swapped for its opposite; each made
-    question is paired with that passage as a negative, and a row without an answer makes none."""
-    from assistant.models.fitting.near_misses import near_misses, swap_opposite
-
-    passage = "Lake Hemmel is 42 metres deep; its first keeper was Anna Voss."
-    rows = [{"id": "a", "corpus": "c", "split": "train", "labels": [0, 1],
-             "question": "Who was the first keeper of Lake Hemmel?", "passages": ["x", passage]},
-            {"id": "b", "corpus": "c", "split": "train", "labels": [0],
-             "question": "When did Oslo join the Hanse in 1350?", "passages": ["y"]},
-            {"id": "c", "corpus": "c", "split": "calibrate", "labels": [1],
-             "question": "How deep is Lake Hemmel?", "passages": [passage]}]
-    made = near_misses(rows)
-    assert [r["id"] for r in made] == ["a~near-miss"]
-    (miss,) = made
-    assert miss["passages"] == [passage] and miss["labels"] == [0] and not miss["answerable"]
-    assert miss["question"] in ("Who was the first keeper of Lake Oslo?",
-                                "Who was the first keeper of Lake Hanse?",
-                                "Who was the first keeper of Oslo Hemmel?",
-                                "Who was the first keeper of Hanse Hemmel?",
-                                "Who was the last keeper of Lake Hemmel?")
-    assert swap_opposite("Who was the first keeper?", "the first and the last keeper") is None

@@ -38,7 +38,6 @@ import numpy as np
 
 import evals
 from assistant.core import Assistant
-from assistant.models.fitting.near_misses import near_misses
 from assistant.models.reader import (
     CALIBRATION_FILE,
     FROZEN,
@@ -351,9 +350,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--false-abstention", type=float, default=0.04,
                         help="share of the calibration split's answerable questions the threshold "
                              "may refuse (0.04)")
-    parser.add_argument("--near-misses", action="store_true",
-                        help="train on near-miss questions made from the answerable ones too "
-                             "(assistant/models/fitting/near_misses.py)")
     parser.add_argument("--rows", help="reuse (or write) the collected candidates here (JSONL)")
     parser.add_argument("--weights", help="calibrate these trained weights (a reader.onnx) "
                                           "instead of training")
@@ -375,7 +371,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.rows:
             Path(args.rows).write_text("".join(json.dumps(r) + "\n" for r in rows))
     fit_rows = [r for r in rows if r["split"] == "train"]
-    made = near_misses(fit_rows) if args.near_misses else []
     held = [r for r in rows if r["split"] == "calibrate"]
     out = Path(args.out_dir)
     weights = out / WEIGHTS_FILE.name
@@ -386,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         if Path(args.weights).resolve() != weights.resolve():
             shutil.copyfile(args.weights, weights)
     else:
-        _, model = train(fit_rows + made, args.epochs, seed=0, progress=progress)
+        _, model = train(fit_rows, args.epochs, seed=0, progress=progress)
         train_seconds = round(time.time() - started, 1)
         export(model, weights)
     score(ReaderModel(weights, verify=False), held)
@@ -411,7 +406,6 @@ def main(argv: list[str] | None = None) -> int:
             "sha256": sha256_file(weights), "epochs": args.epochs, "train_seconds": train_seconds,
             "trained_on": {c: sum(1 for r in fit_rows if r["corpus"] == c)
                            for c in sorted({r["corpus"] for r in fit_rows})},
-            "near_misses": len(made),
             "calibration_split": numbers}
     (out / CALIBRATION_FILE.name).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     write_card(CARD if out == WEIGHTS_FILE.parent else out / CARD.name, data)
