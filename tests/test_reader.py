@@ -21,7 +21,14 @@ from assistant.models.reader import (
     load_calibration,
     reader_input,
 )
-from assistant.stages.s4_read import ModelReader, NoReader, candidates, make_reader, passage
+from assistant.stages.s4_read import (
+    ModelReader,
+    NoReader,
+    candidates,
+    make_reader,
+    passage,
+    read_under,
+)
 from index.errors import ModelError
 from tests.conftest import ROOT, SAMPLE_DIR
 
@@ -41,6 +48,26 @@ def test_the_passage_puts_the_sentence_first_and_cuts_the_context_at_a_word():
     assert context.startswith("Lake Hemmel: … word")
     assert len(context) <= len("Lake Hemmel: … ") + CONTEXT_CHARS
     assert reader_input("A\nwrapped  line.", "", "") == "A wrapped line."
+
+
+def test_a_candidate_is_read_under_its_section_or_title_never_under_a_byline(tmp_path):
+    """A story's byline ("A story by …", a short line under the title) is no section heading:
+    its sentences are read under the title, without markdown's "# " mark; a real section
+    heading stays theirs."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "story.md").write_text(
+        "# The Heron Who Counted Stones\n\nA story by Isolde Varkaney\n\n"
+        "There lived a grey heron named Maro, who fished by the pond.\n\n"
+        "## Winter\n\nThe pond froze over in the first week of December.\n")
+    qa = Assistant.open(tmp_path / "ix")
+    qa.ingest([docs])
+    query = qa.queries.run("When did the pond freeze, and what is the heron called?")
+    ranked = {s.text: s for s in qa.ranker.rank(query, qa.retriever.search(query, 8)).ranked}
+    heron = next(s for t, s in ranked.items() if t.startswith("There lived"))
+    frozen = next(s for t, s in ranked.items() if t.startswith("The pond froze"))
+    assert read_under(qa.view, heron) == "The Heron Who Counted Stones"
+    assert read_under(qa.view, frozen) == "Winter"
 
 
 def test_calibration_maps_logits_to_rising_probabilities_and_was_checked():

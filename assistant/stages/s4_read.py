@@ -15,6 +15,7 @@ decision.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Protocol
 
@@ -27,11 +28,13 @@ from assistant.settings import READERS
 from assistant.stages.s1_query import Query
 from assistant.stages.s3_rank import Evidence, by_the_byline
 from assistant.text.scoring import Scored, Weights, select
+from assistant.text.sentence_forms import BYLINE, sentence_form
 from assistant.types import Hit
 
 DEFAULT_READER = "none"  # minilm does not yet beat it on held-out suites (README, Reader)
 CANDIDATES = 8  # candidate sentences read per question
 TITLE_CHARS = 120  # a longer first sentence is not a title
+HEADING_MARK = re.compile(r"^#{1,6}[ \t]+")  # a markdown title's "# "
 
 
 class Reader(Protocol):
@@ -65,11 +68,21 @@ def cite(query: Query, first: Scored, evidence: Evidence, weights: Weights, view
     return select(query.kind, [lead, *rest], weights, view, answers, query.question)
 
 
+def read_under(view, s: Scored) -> str:
+    """The heading a candidate is read under: its section's, else its document's title (also
+    when the line above it is the byline under the title: "A story by …" names no section),
+    without markdown's heading mark."""
+    outline = view.outline(s.source)
+    heading = outline.heading_of(s.start)
+    if not heading or sentence_form(heading) == BYLINE:
+        heading = outline.title
+    return HEADING_MARK.sub("", heading.strip())
+
+
 def passage(view, s: Scored) -> str:
     """What the reader reads for ``s`` (assistant.models.reader.reader_input)."""
-    outline = view.outline(s.source)
     before = view.span(s.source, max(0, s.start - 2 * CONTEXT_CHARS), s.start)
-    heading = outline.heading_of(s.start) or outline.title.strip()
+    heading = read_under(view, s)
     if len(heading) > TITLE_CHARS or heading in before or heading in s.text:
         heading = ""  # a first sentence, not a title; or already in what is read
     return reader_input(s.text, heading, before)
@@ -119,8 +132,7 @@ class ModelReader:
 def focused(view, s: Scored) -> str:
     """What the judge reads for ``s``: the sentence after its heading or title (short, focused
     candidates read far better than whole chunks)."""
-    outline = view.outline(s.source)
-    heading = outline.heading_of(s.start) or outline.title.strip()
+    heading = read_under(view, s)
     text = f"{heading}: {s.text}" if heading and len(heading) < TITLE_CHARS else s.text
     return " ".join(text.split())
 
