@@ -77,8 +77,8 @@ TRUST_GATES ?= --fail-under passed=0.62 --fail-under first_citation_contains=0.7
 	--fail-under answer_contains=0.78 --fail-under abstention=0.10 --fail-over false_abstention=0.06 \
 	--fail-over citation_chars=400
 
-# the judge reader on a fixed 40-question slice of trust test (11 unanswerable): measured 77.5 %
-# passed, 63.6 % abstained, 3.5 % answerable refused; a minute with the 1.5B model on 2 cores
+# the judge reader on a fixed 40-question slice of trust test (11 unanswerable): measured 82.5 %
+# passed, 63.6 % abstained, 6.9 % answerable refused (2 of 29); a minute with the 1.5B model on 2 cores
 JUDGE_GATES ?= --fail-under passed=0.70 --fail-under abstention=0.45 --fail-over false_abstention=0.08
 
 eval: setup local-llm
