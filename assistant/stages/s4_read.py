@@ -15,7 +15,6 @@ decision.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Protocol
 
@@ -27,6 +26,7 @@ from assistant.models.reader import CONTEXT_CHARS, ReaderModel, reader_input
 from assistant.settings import READERS
 from assistant.stages.s1_query import Query
 from assistant.stages.s3_rank import Evidence, by_the_byline
+from assistant.text.display import as_written
 from assistant.text.scoring import Scored, Weights, select
 from assistant.text.sentence_forms import BYLINE, sentence_form
 from assistant.types import Hit
@@ -34,7 +34,6 @@ from assistant.types import Hit
 DEFAULT_READER = "none"  # minilm does not yet beat it on held-out suites (README, Reader)
 CANDIDATES = 8  # candidate sentences read per question
 TITLE_CHARS = 120  # a longer first sentence is not a title
-HEADING_MARK = re.compile(r"^#{1,6}[ \t]+")  # a markdown title's "# "
 
 
 class Reader(Protocol):
@@ -71,12 +70,12 @@ def cite(query: Query, first: Scored, evidence: Evidence, weights: Weights, view
 def read_under(view, s: Scored) -> str:
     """The heading a candidate is read under: its section's, else its document's title (also
     when the line above it is the byline under the title: "A story by …" names no section),
-    without markdown's heading mark."""
+    as it is shown (display.as_written: without markdown's heading mark)."""
     outline = view.outline(s.source)
     heading = outline.heading_of(s.start)
     if not heading or sentence_form(heading) == BYLINE:
         heading = outline.title
-    return HEADING_MARK.sub("", heading.strip())
+    return as_written(heading.strip())
 
 
 def passage(view, s: Scored) -> str:
